@@ -1,0 +1,69 @@
+# Build, run and test the server. `make` builds bin/server.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -pthread -MMD -MP
+LDFLAGS += -pthread
+
+SRC      := $(wildcard src/*.c)
+OBJ      := $(SRC:src/%.c=build/obj/%.o)
+LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all run test unit integration asan test-asan test-long fuzz fuzz-run bench clean
+
+all: bin/server
+
+bin/server: $(OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+build/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS)
+
+run: bin/server
+	./bin/server
+
+unit: $(UNIT_BIN)
+	@python3 tests/run_unit.py $(UNIT_BIN)
+
+integration: bin/server
+	@python3 tests/run_integration.py --server bin/server
+
+# The whole suite: unit tests, integration tests, then both again on the
+# ASan+UBSan build.
+test: unit integration test-asan
+
+asan:
+	$(MAKE) BUILD=asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		bin/server-asan unit-asan
+
+bin/server-asan: $(SRC)
+	@mkdir -p build/asan bin
+	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -pthread -o $@ $(SRC) \
+		-fsanitize=address,undefined -pthread
+
+build/asan/tests/%: tests/unit/%.c $(filter-out src/main.c,$(SRC)) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -o $@ $< \
+		$(filter-out src/main.c,$(SRC)) -fsanitize=address,undefined -pthread
+
+test-asan: bin/server-asan $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+	@python3 tests/run_unit.py $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		python3 tests/run_integration.py --server bin/server-asan
+
+test-long: bin/server
+	@python3 tests/run_integration.py --server bin/server --long
+
+clean:
+	rm -rf build bin
+
+-include $(OBJ:.o=.d)

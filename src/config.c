@@ -1,0 +1,204 @@
+/* config.c - getopt_long over argv; every value is checked here so the
+ * rest of the server can trust struct config. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "version.h"
+
+enum {
+	OPT_PID_FILE = 256,
+	OPT_LOG_FILE,
+	OPT_MAX_CONNS,
+	OPT_MAX_HEAD,
+	OPT_MAX_HEADERS,
+	OPT_MAX_BODY,
+	OPT_HEAD_TIMEOUT,
+	OPT_KEEPALIVE_TIMEOUT,
+	OPT_SEND_TIMEOUT,
+	OPT_GRACE,
+	OPT_MAX_AGE,
+	OPT_DOTFILES,
+	OPT_NO_SYMLINKS,
+};
+
+static const struct option options[] = {
+	{ "port", required_argument, NULL, 'p' },
+	{ "root", required_argument, NULL, 'd' },
+	{ "daemon", no_argument, NULL, 'b' },
+	{ "addr", required_argument, NULL, 'a' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-head", required_argument, NULL, OPT_MAX_HEAD },
+	{ "max-headers", required_argument, NULL, OPT_MAX_HEADERS },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT },
+	{ "keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT },
+	{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "dotfiles", no_argument, NULL, OPT_DOTFILES },
+	{ "no-symlinks", no_argument, NULL, OPT_NO_SYMLINKS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: server [OPTION]...\n"
+		"Serve the files of a directory over HTTP/1.1.\n"
+		"\n"
+		"  -p, --port PORT           TCP port, 1-65535 (default 3000)\n"
+		"  -d, --root DIR            document root (default ./web)\n"
+		"  -a, --addr ADDR           bind address (default: all interfaces, IPv6 and IPv4)\n"
+		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
+		"  -b, --daemon              run in the background as a daemon\n"
+		"      --pid-file PATH       pid file (default server.pid; written in daemon mode,\n"
+		"                            or in the foreground when this option is given)\n"
+		"      --log-file PATH       log file (default: standard output in the foreground,\n"
+		"                            server.log as a daemon)\n"
+		"      --max-conns N         concurrent connections (default 16384)\n"
+		"      --max-head BYTES      request line and header fields (default 16384)\n"
+		"      --max-headers N       header fields per request (default 100)\n"
+		"      --max-body BYTES      request body read and discarded (default 1048576)\n"
+		"      --head-timeout SEC    time to receive a request head (default 15)\n"
+		"      --keepalive-timeout SEC  idle time between requests (default 30)\n"
+		"      --send-timeout SEC    time without progress while sending (default 30)\n"
+		"      --grace SEC           time to finish in-flight responses at stop (default 10)\n"
+		"      --max-age SEC         send Cache-Control: max-age=SEC (default: none)\n"
+		"      --dotfiles            serve files and directories whose name starts with '.'\n"
+		"      --no-symlinks         refuse every symbolic link, even inside the root\n"
+		"  -h, --help                show this help and exit\n"
+		"  -V, --version             show the version and exit\n"
+		"\n"
+		"Signals: SIGTERM or SIGINT stop the server after in-flight responses.\n");
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "server: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'server --help' for more information.\n");
+	exit(2);
+}
+
+static unsigned long parse_num(const char *s, const char *what, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	errno = 0;
+	if (*s == '-' || *s == '+' || *s == ' ' || *s == '\0')
+		goto bad;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v < lo || v > hi)
+		goto bad;
+	return v;
+bad:
+	fprintf(stderr, "server: invalid %s '%s' (expected %lu-%lu)\n", what, s, lo, hi);
+	exit(2);
+}
+
+static const char *resolve_root(const char *dir)
+{
+	struct stat st;
+	char *real;
+	int fd;
+
+	if (stat(dir, &st) < 0) {
+		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
+		exit(1);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(ENOTDIR));
+		exit(1);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || access(dir, R_OK | X_OK) < 0) {
+		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	real = realpath(dir, NULL);
+	if (!real) {
+		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
+		exit(1);
+	}
+	return real;
+}
+
+void config_parse(int argc, char **argv, struct config *c)
+{
+	const char *root = "./web";
+	bool pid_given = false;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int opt;
+
+	*c = (struct config){
+		.port = 3000,
+		.threads = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1,
+		.pid_file = "server.pid",
+		.max_conns = 16384,
+		.max_head = 16384,
+		.max_headers = 100,
+		.max_body = 1048576,
+		.head_timeout = 15,
+		.keepalive_timeout = 30,
+		.send_timeout = 30,
+		.grace = 10,
+		.max_age = -1,
+	};
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'p': c->port = (int)parse_num(optarg, "port", 1, 65535); break;
+		case 'd': root = optarg; break;
+		case 'b': c->daemon = true; break;
+		case 'a': c->addr = optarg; break;
+		case 't': c->threads = (int)parse_num(optarg, "thread count", 1, 256); break;
+		case OPT_PID_FILE: c->pid_file = optarg; pid_given = true; break;
+		case OPT_LOG_FILE: c->log_file = optarg; break;
+		case OPT_MAX_CONNS: c->max_conns = (unsigned)parse_num(optarg, "connection limit", 1, 1000000); break;
+		case OPT_MAX_HEAD: c->max_head = (unsigned)parse_num(optarg, "head size", 1024, 1048576); break;
+		case OPT_MAX_HEADERS: c->max_headers = (unsigned)parse_num(optarg, "header count", 1, 1000); break;
+		case OPT_MAX_BODY: c->max_body = parse_num(optarg, "body size", 0, ULONG_MAX); break;
+		case OPT_HEAD_TIMEOUT: c->head_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
+		case OPT_KEEPALIVE_TIMEOUT: c->keepalive_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
+		case OPT_SEND_TIMEOUT: c->send_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
+		case OPT_GRACE: c->grace = (unsigned)parse_num(optarg, "grace period", 0, 86400); break;
+		case OPT_MAX_AGE: c->max_age = (long)parse_num(optarg, "max-age", 0, 2147483647); break;
+		case OPT_DOTFILES: c->dotfiles = true; break;
+		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("%s\n", SERVER_SOFTWARE); exit(0);
+		case ':':
+			fprintf(stderr, "server: option '%s' needs a value\n", argv[optind - 1]);
+			usage(stderr);
+			exit(2);
+		default:
+			if (optopt)
+				fprintf(stderr, "server: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "server: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!c->daemon && !pid_given)
+		c->pid_file = NULL;
+	if (c->daemon && !c->log_file)
+		c->log_file = "server.log";
+	c->root = resolve_root(root);
+}

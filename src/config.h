@@ -1,0 +1,34 @@
+/* config.h - the command line, parsed once into an immutable struct. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config {
+	const char *root;      /* canonical absolute path of the document root */
+	const char *addr;      /* bind address, NULL: all interfaces */
+	int port;
+	bool daemon;
+	int threads;
+	const char *pid_file;  /* NULL: none (foreground without --pid-file) */
+	const char *log_file;  /* NULL: standard output */
+	unsigned max_conns;
+	unsigned max_head;     /* bytes of request line plus header fields */
+	unsigned max_headers;
+	uint64_t max_body;     /* request body bytes read and discarded */
+	unsigned head_timeout; /* seconds to receive a complete request head */
+	unsigned keepalive_timeout;
+	unsigned send_timeout; /* seconds without any progress while sending */
+	unsigned grace;        /* seconds to finish in-flight work at stop */
+	long max_age;          /* Cache-Control max-age, -1: none */
+	bool dotfiles;
+	bool no_symlinks;
+};
+
+/* Fills *c from argv. Prints usage and exits 0 for --help, the version for
+ * --version; prints a message and exits 2 for a bad option or value and 1
+ * for a document root that cannot be used. */
+void config_parse(int argc, char **argv, struct config *c);
+
+#endif

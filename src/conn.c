@@ -1,0 +1,557 @@
+/* conn.c - the connection state machine. Sockets are registered once with
+ * edge-triggered epoll for reading and writing; the CONN_READABLE and
+ * CONN_WRITABLE flags remember an edge until a short read or write shows
+ * the kernel buffer is exhausted, so a keep-alive request costs no
+ * epoll_ctl at all. A request body is read and dropped before the response
+ * is built, so a client that sends its whole body before reading can never
+ * deadlock against a large response. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "http_request.h"
+#include "http_response.h"
+#include "serve.h"
+
+#define IO_HEAD_CAP 8192   /* response header block (and small error bodies) */
+#define IO_EXTRA_CAP 4096  /* multipart part headers */
+#define IO_POOL_MAX 64     /* free buffers a worker keeps */
+#define LINGER_SECONDS 2
+#define LINGER_BYTES (1 << 20)
+#define SENDFILE_CHUNK (1u << 30)
+
+/* Buffers a connection holds only while a request is in progress, so an
+ * idle keep-alive connection costs just its struct conn. */
+struct conn_io {
+	struct conn_io *next_free;
+	size_t rlen;     /* bytes in rbuf */
+	size_t scanned;  /* bytes known not to complete the head */
+	size_t head_len; /* the head being answered, 0 while none is parsed */
+	struct slice log_method, log_path;
+	struct response resp;
+	size_t out_head;  /* header bytes sent */
+	unsigned out_seg; /* segment being sent */
+	uint64_t out_off; /* bytes of that segment sent */
+	char head[IO_HEAD_CAP];
+	char extra[IO_EXTRA_CAP];
+	char rbuf[]; /* cfg->max_head bytes */
+};
+
+enum step {
+	STEP_WAIT = -1,  /* blocked on the socket */
+	STEP_CLOSE = -2, /* close the connection */
+};
+
+static struct conn_io *io_get(struct worker *w)
+{
+	struct conn_io *io = w->free_io;
+	if (io) {
+		w->free_io = io->next_free;
+		w->nfree_io--;
+	} else {
+		io = malloc(sizeof *io + w->cfg->max_head);
+		if (!io)
+			return NULL;
+	}
+	io->rlen = io->scanned = io->head_len = 0;
+	io->resp.fd = -1;
+	return io;
+}
+
+static void io_put(struct worker *w, struct conn_io *io)
+{
+	if (io->resp.fd >= 0)
+		close(io->resp.fd);
+	if (w->nfree_io >= IO_POOL_MAX) {
+		free(io);
+		return;
+	}
+	io->next_free = w->free_io;
+	w->free_io = io;
+	w->nfree_io++;
+}
+
+/* An idle connection gives its buffers back. */
+static void release_if_idle(struct worker *w, struct conn *c)
+{
+	if (c->io && c->io->rlen == 0 && c->io->head_len == 0 && c->discard == 0) {
+		io_put(w, c->io);
+		c->io = NULL;
+	}
+}
+
+struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa)
+{
+	struct conn *c = w->free_conns;
+	if (c)
+		w->free_conns = c->next;
+	else if (!(c = malloc(sizeof *c))) {
+		close(fd);
+		return NULL;
+	}
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
+	c->state = CONN_READING;
+	c->flags = CONN_WRITABLE;
+	c->stamp = w->now;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			c->family = AF_INET;
+			memcpy(c->addr, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			c->family = AF_INET6;
+			memcpy(c->addr, &s6->sin6_addr, 16);
+		}
+	} else if (sa->sa_family == AF_INET) {
+		c->family = AF_INET;
+		memcpy(c->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	return c;
+}
+
+static void conn_close(struct worker *w, struct conn *c)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	close(c->fd);
+	if (c->io) {
+		io_put(w, c->io);
+		c->io = NULL;
+	}
+	c->state = CONN_CLOSED;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = w->reap;
+	w->reap = c;
+	w->nconns--;
+	atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
+}
+
+void conn_reap(struct worker *w)
+{
+	while (w->reap) {
+		struct conn *c = w->reap;
+		w->reap = c->next;
+		c->next = w->free_conns;
+		w->free_conns = c;
+	}
+}
+
+static void peer_ip(const struct conn *c, char *out, size_t cap)
+{
+	if (!inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, out, (socklen_t)cap))
+		strcpy(out, "-");
+}
+
+/* Prepares the response buffer and builds the response into it. status 0:
+ * serve the request; otherwise an error response with that status. */
+static int respond(struct worker *w, struct conn *c, const struct http_head *h,
+		   const struct request *r, int status, bool must_close)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+
+	resp->head = io->head;
+	resp->head_cap = sizeof io->head;
+	resp->head_len = 0;
+	resp->fd = -1;
+	resp->nsegs = 0;
+	resp->body_len = 0;
+	resp->close = must_close || !r || !r->keep_alive || (c->flags & CONN_DRAIN);
+	w->serve.date = w->date;
+	w->serve.keep_alive_10 = r && r->minor == 0 && r->keep_alive;
+	if (status)
+		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
+	else
+		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
+	if (resp->overflow) {
+		if (resp->fd >= 0)
+			close(resp->fd);
+		resp->close = true;
+		serve_error(&w->serve, 500, false, resp);
+	}
+	io->log_method = h ? h->method : (struct slice){ 0 };
+	io->log_path = r ? r->path : (h ? h->target : (struct slice){ 0 });
+	io->out_head = 0;
+	io->out_seg = 0;
+	io->out_off = 0;
+	c->stamp = w->now;
+	return CONN_SENDING;
+}
+
+/* An error found while reading the head: answer it and close. */
+static int respond_error(struct worker *w, struct conn *c, int status, const struct http_head *h)
+{
+	struct conn_io *io = c->io;
+	if (io->head_len == 0)
+		io->head_len = io->rlen; /* everything read is dropped */
+	return respond(w, c, h, NULL, status, true);
+}
+
+static void send_continue(struct conn *c)
+{
+	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	/* 25 bytes into an empty socket buffer; if even that fails the
+	 * client will time out its wait and send the body anyway. */
+	(void)send(c->fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Tries to make a request out of the buffered bytes. Returns the next
+ * state, or STEP_WAIT when more bytes are needed. */
+static int try_request(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	const struct config *cfg = w->cfg;
+	struct http_head h = { .headers = w->headers, .max_headers = cfg->max_headers };
+	struct request r;
+	long rc;
+
+	if (io->head_len == 0) {
+		/* Re-parse only when a new line ended: a client trickling a
+		 * head byte by byte costs no quadratic work. */
+		if (io->scanned && io->rlen < cfg->max_head &&
+		    !memchr(io->rbuf + io->scanned, '\n', io->rlen - io->scanned)) {
+			io->scanned = io->rlen;
+			return STEP_WAIT;
+		}
+		rc = http_parse_request(io->rbuf, io->rlen, &h);
+		if (rc == HTTP_PARSE_INCOMPLETE) {
+			if (io->rlen < cfg->max_head) {
+				io->scanned = io->rlen;
+				return STEP_WAIT;
+			}
+			/* No room left: 414 while the request line is unfinished. */
+			return respond_error(w, c, memchr(io->rbuf, '\n', io->rlen) ? 431 : 414, NULL);
+		}
+		if (rc < 0) {
+			int status = rc == HTTP_PARSE_TOO_MANY ? 431 : rc == HTTP_PARSE_VERSION ? 505 : 400;
+			return respond_error(w, c, status, rc == HTTP_PARSE_BAD ? NULL : &h);
+		}
+		io->head_len = (size_t)rc;
+		io->scanned = 0;
+		int status = http_request_read(&h, &r);
+		if (status == 400 || status == 417) {
+			io->head_len = io->rlen;
+			return respond(w, c, &h, &r, status, true);
+		}
+		if (r.content_length > cfg->max_body) {
+			io->head_len = io->rlen;
+			return respond(w, c, &h, &r, 413, true);
+		}
+		if (r.content_length) {
+			c->discard = r.content_length;
+			if (r.expect_continue)
+				send_continue(c);
+		} else {
+			return respond(w, c, &h, &r, status, false);
+		}
+	}
+
+	/* Drop body bytes that follow the head in the buffer. */
+	size_t avail = io->rlen - io->head_len;
+	size_t k = avail < c->discard ? avail : (size_t)c->discard;
+	if (k) {
+		memmove(io->rbuf + io->head_len, io->rbuf + io->head_len + k, avail - k);
+		io->rlen -= k;
+		c->discard -= k;
+		c->stamp = w->now;
+	}
+	if (c->discard)
+		return STEP_WAIT;
+	/* The body is gone; the head is still at the start of the buffer. */
+	rc = http_parse_request(io->rbuf, io->head_len, &h);
+	int status = rc > 0 ? http_request_read(&h, &r) : 400;
+	return respond(w, c, &h, &r, status, rc <= 0);
+}
+
+static int on_reading(struct worker *w, struct conn *c)
+{
+	for (;;) {
+		struct conn_io *io = c->io;
+		if (io && io->rlen) {
+			int next = try_request(w, c);
+			if (next != STEP_WAIT)
+				return next;
+		}
+		if (!(c->flags & CONN_READABLE)) {
+			release_if_idle(w, c);
+			return STEP_WAIT;
+		}
+		if (!io && !(io = c->io = io_get(w)))
+			return STEP_CLOSE;
+		/* While a body is dropped the head stays put; the rest of the
+		 * buffer takes the body bytes. */
+		size_t room = w->cfg->max_head - io->rlen;
+		ssize_t n = recv(c->fd, io->rbuf + io->rlen, room, 0);
+		if (n > 0) {
+			if (io->rlen == 0 && c->discard == 0)
+				c->stamp = w->now; /* a new request starts */
+			io->rlen += (size_t)n;
+			if ((size_t)n < room && !(c->flags & CONN_PEER_SHUT))
+				c->flags &= ~CONN_READABLE;
+			continue;
+		}
+		if (n == 0)
+			return STEP_CLOSE;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->flags &= ~CONN_READABLE;
+			release_if_idle(w, c);
+			return STEP_WAIT;
+		}
+		if (errno == EINTR)
+			continue;
+		return STEP_CLOSE;
+	}
+}
+
+static int finish_response(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+	char ip[INET6_ADDRSTRLEN];
+
+	peer_ip(c, ip, sizeof ip);
+	access_log_request(&w->log, w->iso, ip, io->log_method, io->log_path, resp->status);
+	if (resp->fd >= 0) {
+		close(resp->fd);
+		resp->fd = -1;
+	}
+	c->nreq++;
+	io->rlen -= io->head_len;
+	memmove(io->rbuf, io->rbuf + io->head_len, io->rlen);
+	io->head_len = 0;
+	io->scanned = 0;
+	c->stamp = w->now;
+	if (resp->close || (c->flags & CONN_DRAIN)) {
+		/* Unread bytes at close(2) make the kernel send a reset that can
+		 * destroy the response in flight: half-close and drain first. */
+		bool linger = io->rlen || c->discard || resp->status >= 400;
+		if (!linger)
+			return STEP_CLOSE;
+		shutdown(c->fd, SHUT_WR);
+		io->rlen = 0;
+		c->discard = 0;
+		release_if_idle(w, c);
+		return CONN_LINGERING;
+	}
+	return CONN_READING;
+}
+
+/* Marks n more bytes as sent. */
+static void advance(struct conn_io *io, size_t n)
+{
+	struct response *resp = &io->resp;
+	size_t h = resp->head_len - io->out_head;
+	if (h) {
+		size_t k = n < h ? n : h;
+		io->out_head += k;
+		n -= k;
+	}
+	while (n && io->out_seg < resp->nsegs) {
+		uint64_t left = resp->segs[io->out_seg].len - io->out_off;
+		if (n < left) {
+			io->out_off += n;
+			return;
+		}
+		n -= (size_t)left;
+		io->out_seg++;
+		io->out_off = 0;
+	}
+}
+
+static int on_sending(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+
+	for (;;) {
+		ssize_t n;
+		size_t want;
+
+		if (!(c->flags & CONN_WRITABLE))
+			return STEP_WAIT;
+		if (io->out_head < resp->head_len ||
+		    (io->out_seg < resp->nsegs && resp->segs[io->out_seg].mem)) {
+			/* The header block and any memory segments after it
+			 * leave in one sendmsg; MSG_MORE holds them for the
+			 * file bytes that follow, so the head travels with
+			 * the first body bytes. */
+			struct iovec iov[8];
+			int k = 0;
+			unsigned s = io->out_seg;
+			uint64_t off = io->out_off;
+			want = 0;
+			if (io->out_head < resp->head_len) {
+				iov[k].iov_base = io->head + io->out_head;
+				iov[k].iov_len = resp->head_len - io->out_head;
+				want += iov[k++].iov_len;
+			}
+			while (k < 8 && s < resp->nsegs && resp->segs[s].mem) {
+				iov[k].iov_base = (void *)(resp->segs[s].mem + off);
+				iov[k].iov_len = (size_t)(resp->segs[s].len - off);
+				want += iov[k++].iov_len;
+				off = 0;
+				s++;
+			}
+			struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)k };
+			n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (s < resp->nsegs ? MSG_MORE : 0));
+		} else if (io->out_seg < resp->nsegs) {
+			const struct body_seg *seg = &resp->segs[io->out_seg];
+			off_t off = (off_t)(seg->off + io->out_off);
+			uint64_t left = seg->len - io->out_off;
+			want = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
+			n = sendfile(c->fd, resp->fd, &off, want);
+			if (n == 0)
+				return STEP_CLOSE; /* the file shrank: the length is a lie now */
+		} else {
+			return finish_response(w, c);
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->flags &= ~CONN_WRITABLE;
+				return STEP_WAIT;
+			}
+			if (errno == EINTR)
+				continue;
+			return STEP_CLOSE;
+		}
+		advance(io, (size_t)n);
+		c->stamp = w->now;
+		if ((size_t)n < want)
+			c->flags &= ~CONN_WRITABLE;
+	}
+}
+
+static int on_lingering(struct worker *w, struct conn *c)
+{
+	char buf[4096];
+	(void)w;
+	for (;;) {
+		if (!(c->flags & CONN_READABLE))
+			return STEP_WAIT;
+		ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+		if (n > 0) {
+			if (c->discard + (uint64_t)n > LINGER_BYTES)
+				return STEP_CLOSE;
+			c->discard += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->flags &= ~CONN_READABLE;
+			return STEP_WAIT;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return STEP_CLOSE;
+	}
+}
+
+/* The one place where states change. */
+static void conn_run(struct worker *w, struct conn *c)
+{
+	for (;;) {
+		int next;
+		switch (c->state) {
+		case CONN_READING: next = on_reading(w, c); break;
+		case CONN_SENDING: next = on_sending(w, c); break;
+		case CONN_LINGERING: next = on_lingering(w, c); break;
+		default: return;
+		}
+		if (next == STEP_WAIT)
+			return;
+		if (next == STEP_CLOSE) {
+			conn_close(w, c);
+			return;
+		}
+		c->state = (uint8_t)next;
+	}
+}
+
+void conn_on_event(struct worker *w, struct conn *c, uint32_t events)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->flags |= CONN_READABLE;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->flags |= CONN_PEER_SHUT;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->flags |= CONN_WRITABLE;
+	conn_run(w, c);
+}
+
+void conn_sweep(struct worker *w)
+{
+	const struct config *cfg = w->cfg;
+	struct conn *c = w->conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		uint32_t idle = w->now - c->stamp;
+		bool partial = (c->io && c->io->rlen) || c->discard;
+		switch (c->state) {
+		case CONN_READING:
+			if (w->stopping && !partial) {
+				conn_close(w, c);
+				break;
+			}
+			if (w->stopping)
+				c->flags |= CONN_DRAIN;
+			if (idle >= (partial || c->nreq == 0 ? cfg->head_timeout : cfg->keepalive_timeout))
+				conn_close(w, c);
+			break;
+		case CONN_SENDING:
+			if (w->stopping)
+				c->flags |= CONN_DRAIN;
+			if (idle >= cfg->send_timeout)
+				conn_close(w, c);
+			break;
+		case CONN_LINGERING:
+			if (idle >= LINGER_SECONDS)
+				conn_close(w, c);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void conn_close_all(struct worker *w)
+{
+	while (w->conns)
+		conn_close(w, w->conns);
+}
+
+void conn_free_pools(struct worker *w)
+{
+	conn_reap(w);
+	while (w->free_conns) {
+		struct conn *c = w->free_conns;
+		w->free_conns = c->next;
+		free(c);
+	}
+	while (w->free_io) {
+		struct conn_io *io = w->free_io;
+		w->free_io = io->next_free;
+		free(io);
+	}
+	w->nfree_io = 0;
+}

@@ -1,0 +1,63 @@
+/* conn.h - a client connection as an explicit state machine:
+ *   READING   -> a request head (and any body to discard) arrives
+ *   SENDING   -> the response's head and body go out
+ *   LINGERING -> after a response that closes, read and drop what the
+ *                client still sends, so the close does not reset it
+ * A connection is never freed inside its own handler: conn_close marks it
+ * closed and puts it on the worker's reap list. */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "worker.h"
+
+enum conn_state {
+	CONN_READING,
+	CONN_SENDING,
+	CONN_LINGERING,
+	CONN_CLOSED,
+};
+
+enum conn_flag {
+	CONN_READABLE = 1,  /* reads may return data (edge seen, no EAGAIN) */
+	CONN_WRITABLE = 2,  /* writes may make progress */
+	CONN_PEER_SHUT = 4, /* the peer closed or reset: stay readable */
+	CONN_DRAIN = 8,     /* the server is stopping: close after this response */
+};
+
+struct conn {
+	struct conn *prev, *next; /* the worker's list, for timeouts */
+	struct conn_io *io;       /* buffers, only while a request is active */
+	uint64_t discard;         /* request body bytes still to read and drop */
+	uint32_t stamp;           /* worker second of the last progress */
+	uint32_t nreq;            /* requests answered */
+	int fd;
+	uint8_t state;            /* enum conn_state */
+	uint8_t flags;            /* enum conn_flag */
+	uint8_t family;           /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
+/* Sets up a connection for an accepted socket; the worker has added it to
+ * its epoll set. Returns NULL (and closes fd) when memory is short. */
+struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa);
+
+/* Handles readiness (EPOLL* bits) and runs the state machine. */
+void conn_on_event(struct worker *w, struct conn *c, uint32_t events);
+
+/* Closes connections whose timeout has passed; when the worker is stopping,
+ * also idle ones. */
+void conn_sweep(struct worker *w);
+
+/* Closes every connection (end of the grace period). */
+void conn_close_all(struct worker *w);
+
+/* Frees connections closed during this loop turn. */
+void conn_reap(struct worker *w);
+
+/* Frees pooled memory (at worker teardown). */
+void conn_free_pools(struct worker *w);
+
+#endif

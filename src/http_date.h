@@ -1,0 +1,19 @@
+/* http_date.h - HTTP-date (RFC 9110 section 5.6.7) format and parse. */
+#ifndef HTTP_DATE_H
+#define HTTP_DATE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "slice.h"
+
+#define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/* Writes the IMF-fixdate of t into out (HTTP_DATE_LEN bytes plus a NUL). */
+void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1]);
+
+/* Parses IMF-fixdate, the obsolete RFC 850 form and asctime's form.
+ * Returns true and sets *t on success; false for anything invalid. */
+bool http_date_parse(struct slice s, time_t *t);
+
+#endif

@@ -1,0 +1,102 @@
+/* http_response.c - status lines and header blocks (RFC 9110 section 15,
+ * RFC 9112 section 4). Everything is written into a fixed buffer; a block
+ * that does not fit is flagged, never grown. */
+#include "http_response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "version.h"
+
+const char *http_status_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+char *http_response_append(struct response *r, const char *bytes, size_t n)
+{
+	if (r->overflow || r->head_cap - r->head_len < n) {
+		r->overflow = true;
+		return NULL;
+	}
+	char *at = r->head + r->head_len;
+	memcpy(at, bytes, n);
+	r->head_len += n;
+	return at;
+}
+
+static void append_str(struct response *r, const char *s)
+{
+	http_response_append(r, s, strlen(s));
+}
+
+void http_response_begin(struct response *r, int status, const char *date)
+{
+	char line[64];
+	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
+	r->status = status;
+	r->head_len = 0;
+	r->overflow = false;
+	http_response_append(r, line, (size_t)n);
+	append_str(r, "Server: " SERVER_SOFTWARE "\r\nDate: ");
+	append_str(r, date);
+	append_str(r, "\r\n");
+}
+
+void http_response_header(struct response *r, const char *name, struct slice value)
+{
+	append_str(r, name);
+	http_response_append(r, ": ", 2);
+	http_response_append(r, value.ptr, value.len);
+	http_response_append(r, "\r\n", 2);
+}
+
+void http_response_header_u64(struct response *r, const char *name, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+	http_response_header(r, name, slice_make(num, (size_t)n));
+}
+
+void http_response_end(struct response *r, bool keep_alive_10)
+{
+	if (r->close)
+		append_str(r, "Connection: close\r\n");
+	else if (keep_alive_10)
+		append_str(r, "Connection: keep-alive\r\n");
+	http_response_append(r, "\r\n", 2);
+}
+
+size_t http_response_error_body(int status, char *out, size_t cap)
+{
+	const char *reason = http_status_reason(status);
+	int n = snprintf(out, cap,
+			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
+			 "<body><h1>%d %s</h1></body></html>\n",
+			 status, reason, status, reason);
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}

@@ -1,0 +1,51 @@
+/* serve.h - the static file handler: a request in, a response out. */
+#ifndef SERVE_H
+#define SERVE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "http_parse.h"
+#include "http_request.h"
+#include "http_response.h"
+#include "path.h"
+
+#define SERVE_PATH_MAX 4096
+
+/* Files the server writes itself (pid file, log); never served. */
+struct own_file {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* One per event-loop thread: the handler's scratch space and context. */
+struct serve_ctx {
+	const struct config *cfg;
+	const struct path_root *root;
+	const struct own_file *own; /* array ended by ino == 0 */
+	const char *date;           /* the current IMF-fixdate */
+	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */
+	char path[SERVE_PATH_MAX];
+	char location[3 * SERVE_PATH_MAX + 2];
+	char etag[64];
+	char last_modified[32];
+	char content_range[96];
+	char content_type[96];
+};
+
+/* Builds the response to a parsed request into *resp, whose head buffer
+ * and close flag the caller has set. extra (extra_cap bytes) holds the
+ * part headers of a multipart/byteranges body. On return resp->fd is an
+ * open file the caller must close after sending, or -1. */
+void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		   struct response *resp, char *extra, size_t extra_cap);
+
+/* Builds an error response (status 4xx/5xx) with an HTML body, the root's
+ * custom page for 404 when it has one. head_only: a HEAD request. */
+void serve_error(struct serve_ctx *s, int status, bool head_only, struct response *resp);
+
+/* The boundary of multipart/byteranges bodies (set once at start-up). */
+void serve_set_boundary(const char *boundary);
+
+#endif

@@ -1,0 +1,215 @@
+/* worker.c - the event loop of one thread: epoll_wait, accept, hand
+ * readiness to the connections, then once per turn the housekeeping that
+ * must not happen inside a connection's handler (reaping, log flush) and,
+ * once a second, the timeout sweep. */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+#define MAX_EVENTS 256
+#define ACCEPT_BATCH 128
+
+atomic_uint worker_conn_count;
+
+/* Markers told apart from connections in epoll_event.data.ptr. */
+static char listen_marker, wake_marker;
+
+static void update_clock(struct worker *w)
+{
+	struct timespec mono, real;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	clock_gettime(CLOCK_REALTIME_COARSE, &real);
+	w->now = (uint32_t)mono.tv_sec;
+	if (real.tv_sec != w->wall) {
+		w->wall = real.tv_sec;
+		http_date_format(w->wall, w->date);
+		log_iso_time(w->wall, w->iso);
+	}
+}
+
+int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
+		const struct path_root *root, const struct own_file *own)
+{
+	struct epoll_event ev;
+
+	memset(w, 0, sizeof *w);
+	w->id = id;
+	w->cfg = cfg;
+	w->listen_fd = listen_fd;
+	w->epfd = -1;
+	w->wake_fd = -1;
+	w->spare_fd = -1;
+	w->wall = -1;
+	w->headers = calloc(cfg->max_headers, sizeof *w->headers);
+	if (!w->headers)
+		return -ENOMEM;
+	w->serve.cfg = cfg;
+	w->serve.root = root;
+	w->serve.own = own;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (w->epfd < 0 || w->wake_fd < 0)
+		return -errno;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &listen_marker;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0)
+		return -errno;
+	ev.data.ptr = &wake_marker;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
+		return -errno;
+	update_clock(w);
+	w->next_sweep = w->now + 1;
+	return 0;
+}
+
+/* At the descriptor limit, a pending connection would keep the listening
+ * socket readable forever and spin the loop: give up the spare descriptor,
+ * accept and close one connection, and take the spare back. */
+static void shed_one(struct worker *w)
+{
+	if (w->spare_fd >= 0) {
+		close(w->spare_fd);
+		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void refuse(int fd)
+{
+	static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				  "Content-Type: text/plain; charset=utf-8\r\n"
+				  "Content-Length: 24\r\n"
+				  "Retry-After: 1\r\n"
+				  "Connection: close\r\n\r\n"
+				  "503 Service Unavailable\n";
+	(void)send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void accept_batch(struct worker *w)
+{
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				shed_one(w);
+				continue;
+			}
+			return; /* EAGAIN, or an error the next turn will see again */
+		}
+		unsigned n = atomic_fetch_add_explicit(&worker_conn_count, 1, memory_order_relaxed);
+		if (n >= w->cfg->max_conns) {
+			atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
+			refuse(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		struct conn *c = conn_open(w, fd, (struct sockaddr *)&ss);
+		if (!c) {
+			atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
+			continue;
+		}
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+			.data.ptr = c,
+		};
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			conn_on_event(w, c, EPOLLERR);
+	}
+}
+
+static void begin_stop(struct worker *w)
+{
+	uint64_t v;
+	if (read(w->wake_fd, &v, sizeof v) < 0)
+		return;
+	if (!w->stopping) {
+		w->stopping = true;
+		w->stop_deadline = w->now + w->cfg->grace;
+		/* Connections the kernel already completed are served (with
+		 * Connection: close) rather than reset with the socket. */
+		accept_batch(w);
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
+		close(w->listen_fd);
+		w->listen_fd = -1;
+	}
+	if (v >= 2) /* a forced stop: no grace left */
+		w->stop_deadline = w->now;
+	conn_sweep(w);
+}
+
+void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event events[MAX_EVENTS];
+
+	for (;;) {
+		int timeout = w->stopping ? 100 : 1000;
+		int n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
+		if (n < 0 && errno != EINTR)
+			break;
+		update_clock(w);
+		for (int i = 0; i < n; i++) {
+			void *p = events[i].data.ptr;
+			if (p == &listen_marker)
+				accept_batch(w);
+			else if (p == &wake_marker)
+				begin_stop(w);
+			else
+				conn_on_event(w, p, events[i].events);
+		}
+		if ((int32_t)(w->now - w->next_sweep) >= 0) {
+			conn_sweep(w);
+			w->next_sweep = w->now + 1;
+		}
+		if (w->stopping && (int32_t)(w->now - w->stop_deadline) >= 0)
+			conn_close_all(w);
+		conn_reap(w);
+		access_log_flush(&w->log);
+		if (w->stopping && w->nconns == 0)
+			break;
+	}
+	access_log_flush(&w->log);
+	return NULL;
+}
+
+void worker_stop(struct worker *w, bool force)
+{
+	uint64_t v = force ? 2 : 1;
+	(void)!write(w->wake_fd, &v, sizeof v);
+}
+
+void worker_destroy(struct worker *w)
+{
+	conn_close_all(w);
+	conn_free_pools(w);
+	if (w->listen_fd >= 0)
+		close(w->listen_fd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
+	free(w->headers);
+}

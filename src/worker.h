@@ -1,0 +1,71 @@
+/* worker.h - one event-loop thread: its epoll set, its listening socket,
+ * its connections, buffers, clock and log buffer. The loop knows nothing
+ * of HTTP; it hands readiness to conn.c. */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "access_log.h"
+#include "config.h"
+#include "http_date.h"
+#include "http_parse.h"
+#include "serve.h"
+
+struct conn;
+struct conn_io;
+
+struct worker {
+	int id;
+	pthread_t thread;
+	int epfd;
+	int listen_fd;
+	int wake_fd;  /* eventfd: the main thread asks for a stop */
+	int spare_fd; /* kept open to shed connections on EMFILE */
+	const struct config *cfg;
+
+	struct conn *conns;     /* every open connection (doubly linked) */
+	struct conn *reap;      /* closed this turn, freed at its end */
+	struct conn *free_conns;
+	struct conn_io *free_io;
+	unsigned nfree_io;
+	unsigned nconns;
+
+	/* Clocks, read once per loop turn. */
+	uint32_t now;          /* monotonic seconds */
+	time_t wall;           /* real time, for Date and the log */
+	char date[HTTP_DATE_LEN + 1];
+	char iso[LOG_ISO_LEN + 1];
+	uint32_t next_sweep;
+
+	bool stopping;
+	uint32_t stop_deadline;
+
+	struct serve_ctx serve;
+	struct http_header *headers; /* parser scratch, cfg->max_headers */
+	struct access_log log;
+};
+
+/* The number of open connections over all workers (for --max-conns). */
+extern atomic_uint worker_conn_count;
+
+/* Prepares w (epoll set, wake eventfd, buffers); listen_fd is adopted.
+ * Returns 0 or -errno. */
+int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
+		const struct path_root *root, const struct own_file *own);
+
+/* The thread body: runs until a stop is requested and drained. */
+void *worker_run(void *arg);
+
+/* Asks w to stop (async from another thread): stop accepting, finish
+ * in-flight responses within the grace period. force: close everything now. */
+void worker_stop(struct worker *w, bool force);
+
+/* Releases what worker_init acquired, after the thread has ended. */
+void worker_destroy(struct worker *w);
+
+#endif
