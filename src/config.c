@@ -28,6 +28,8 @@ enum {
 	OPT_MAX_AGE,
 	OPT_DOTFILES,
 	OPT_NO_SYMLINKS,
+	OPT_ACCESS_LOG,
+	OPT_CACHE,
 };
 
 static const struct option options[] = {
@@ -49,6 +51,8 @@ static const struct option options[] = {
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "dotfiles", no_argument, NULL, OPT_DOTFILES },
 	{ "no-symlinks", no_argument, NULL, OPT_NO_SYMLINKS },
+	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+	{ "cache-size", required_argument, NULL, OPT_CACHE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -80,6 +84,8 @@ static void usage(FILE *out)
 		"      --max-age SEC         send Cache-Control: max-age=SEC (default: none)\n"
 		"      --dotfiles            serve files and directories whose name starts with '.'\n"
 		"      --no-symlinks         refuse every symbolic link, even inside the root\n"
+		"      --access-log on|off   log one line per request (default on)\n"
+		"      --cache-size BYTES    memory for small hot files, 0 disables (default 67108864)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -157,6 +163,8 @@ void config_parse(int argc, char **argv, struct config *c)
 		.send_timeout = 30,
 		.grace = 10,
 		.max_age = -1,
+		.access_log = true,
+		.cache_bytes = 64 << 20,
 	};
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:hV", options, NULL)) != -1) {
@@ -179,6 +187,12 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_MAX_AGE: c->max_age = (long)parse_num(optarg, "max-age", 0, 2147483647); break;
 		case OPT_DOTFILES: c->dotfiles = true; break;
 		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
+		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
+		case OPT_ACCESS_LOG:
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+				die_usage("--access-log takes 'on' or 'off', not '%s'", optarg);
+			c->access_log = strcmp(optarg, "on") == 0;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("%s\n", SERVER_SOFTWARE); exit(0);
 		case ':':

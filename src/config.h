@@ -21,7 +21,9 @@ struct config {
 	unsigned keepalive_timeout;
 	unsigned send_timeout; /* seconds without any progress while sending */
 	unsigned grace;        /* seconds to finish in-flight work at stop */
+	uint64_t cache_bytes;  /* memory for cached small files, all threads */
 	long max_age;          /* Cache-Control max-age, -1: none */
+	bool access_log;       /* one line per request */
 	bool dotfiles;
 	bool no_symlinks;
 };

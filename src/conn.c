@@ -19,6 +19,7 @@
 
 #include "http_request.h"
 #include "http_response.h"
+#include "file_cache.h"
 #include "serve.h"
 
 #define IO_HEAD_CAP 8192   /* response header block (and small error bodies) */
@@ -63,13 +64,26 @@ static struct conn_io *io_get(struct worker *w)
 	}
 	io->rlen = io->scanned = io->head_len = 0;
 	io->resp.fd = -1;
+	io->resp.blob = NULL;
 	return io;
+}
+
+/* Lets go of what the response holds: its file and its cached bytes. */
+static void response_release(struct response *resp)
+{
+	if (resp->fd >= 0) {
+		close(resp->fd);
+		resp->fd = -1;
+	}
+	if (resp->blob) {
+		fc_blob_put(resp->blob);
+		resp->blob = NULL;
+	}
 }
 
 static void io_put(struct worker *w, struct conn_io *io)
 {
-	if (io->resp.fd >= 0)
-		close(io->resp.fd);
+	response_release(&io->resp);
 	if (w->nfree_io >= IO_POOL_MAX) {
 		free(io);
 		return;
@@ -173,18 +187,19 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	resp->head_cap = sizeof io->head;
 	resp->head_len = 0;
 	resp->fd = -1;
+	resp->blob = NULL;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	resp->close = must_close || !r || !r->keep_alive || (c->flags & CONN_DRAIN);
 	w->serve.date = w->date;
+	w->serve.now = w->now;
 	w->serve.keep_alive_10 = r && r->minor == 0 && r->keep_alive;
 	if (status)
 		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
 	else
 		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
 	if (resp->overflow) {
-		if (resp->fd >= 0)
-			close(resp->fd);
+		response_release(resp);
 		resp->close = true;
 		serve_error(&w->serve, 500, false, resp);
 	}
@@ -328,12 +343,11 @@ static int finish_response(struct worker *w, struct conn *c)
 	struct response *resp = &io->resp;
 	char ip[INET6_ADDRSTRLEN];
 
-	peer_ip(c, ip, sizeof ip);
-	access_log_request(&w->log, w->iso, ip, io->log_method, io->log_path, resp->status);
-	if (resp->fd >= 0) {
-		close(resp->fd);
-		resp->fd = -1;
+	if (w->cfg->access_log) {
+		peer_ip(c, ip, sizeof ip);
+		access_log_request(&w->log, w->iso, ip, io->log_method, io->log_path, resp->status);
 	}
+	response_release(resp);
 	c->nreq++;
 	io->rlen -= io->head_len;
 	memmove(io->rbuf, io->rbuf + io->head_len, io->rlen);

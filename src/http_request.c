@@ -155,6 +155,22 @@ int http_request_read(const struct http_head *h, struct request *r)
 			if (slice_eq_ci(n, "transfer-encoding"))
 				has_te = true;
 			break;
+		case 'i':
+			if (slice_eq_ci(n, "if-match"))
+				r->cond |= REQ_IF_MATCH;
+			else if (slice_eq_ci(n, "if-none-match"))
+				r->cond |= REQ_IF_NONE_MATCH;
+			else if (slice_eq_ci(n, "if-modified-since"))
+				r->cond |= REQ_IF_MODIFIED_SINCE;
+			else if (slice_eq_ci(n, "if-unmodified-since"))
+				r->cond |= REQ_IF_UNMODIFIED_SINCE;
+			else if (slice_eq_ci(n, "if-range"))
+				r->cond |= REQ_IF_RANGE;
+			break;
+		case 'r':
+			if (slice_eq_ci(n, "range"))
+				r->cond |= REQ_RANGE;
+			break;
 		case 'e':
 			if (slice_eq_ci(n, "expect")) {
 				if (slice_eq_ci(v, "100-continue"))

@@ -26,6 +26,18 @@ struct request {
 	struct slice query;     /* raw query without '?', empty if none */
 	struct slice host;      /* from the absolute-form target, else the Host field */
 	uint64_t content_length; /* request body length, 0 if none */
+	unsigned cond;           /* enum request_cond bits: fields http_cond reads */
+};
+
+/* Which conditional or range fields a request carries; a request with
+ * none of them skips http_cond entirely. */
+enum request_cond {
+	REQ_IF_MATCH = 1,
+	REQ_IF_NONE_MATCH = 2,
+	REQ_IF_MODIFIED_SINCE = 4,
+	REQ_IF_UNMODIFIED_SINCE = 8,
+	REQ_IF_RANGE = 16,
+	REQ_RANGE = 32,
 };
 
 /* Interprets h into *r. Returns 0, or the status of the error response:

@@ -20,8 +20,11 @@ struct body_seg {
 	uint64_t len;
 };
 
+struct fc_blob;
+
 struct response {
 	int status;
+	struct fc_blob *blob; /* cached bytes the memory segments point into, or NULL */
 	bool close;      /* the connection closes after this response */
 	int fd;          /* file behind the file segments, or -1 */
 	char *head;      /* header block; points into the connection's buffer */

@@ -22,11 +22,7 @@ void serve_set_boundary(const char *b)
 
 static void cache_control(struct serve_ctx *s, struct response *resp)
 {
-	char v[48];
-	if (s->cfg->max_age >= 0) {
-		int n = snprintf(v, sizeof v, "max-age=%ld", s->cfg->max_age);
-		http_response_header(resp, "Cache-Control", slice_make(v, (size_t)n));
-	}
+	http_response_append(resp, s->cache_control, strlen(s->cache_control));
 }
 
 static void finish_head(struct serve_ctx *s, struct response *resp)
@@ -68,6 +64,7 @@ static bool is_own_file(const struct serve_ctx *s, const struct stat *st)
 void serve_error(struct serve_ctx *s, int status, bool head_only, struct response *resp)
 {
 	resp->fd = -1;
+	resp->blob = NULL;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	if (status == 404) {
@@ -136,16 +133,26 @@ static void redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t
 		resp->body_len = blen;
 }
 
-static void add_validators(struct serve_ctx *s, struct response *resp, const struct file_meta *m)
+/* The selected representation: a file on disk (fd) or in the cache (e). */
+struct representation {
+	int fd;
+	struct fc_entry *e;
+	struct file_meta meta;
+	const char *type;
+	const char *last_modified;
+};
+
+static struct body_seg body_bytes(const struct representation *rep, uint64_t off, uint64_t len)
 {
-	http_response_header(resp, "Last-Modified", slice_make(s->last_modified, HTTP_DATE_LEN));
-	http_response_header(resp, "ETag", m->etag);
+	if (rep->e)
+		return (struct body_seg){ rep->e->body->data + off, 0, len };
+	return (struct body_seg){ NULL, off, len };
 }
 
 /* Builds the body of a multipart/byteranges response (RFC 9110 section
- * 14.6): part headers go to extra, file bytes stay in the file. */
-static bool multipart(struct serve_ctx *s, struct response *resp, const struct byte_range *rg,
-		      size_t n, uint64_t size, const char *type, char *extra, size_t cap)
+ * 14.6): part headers go to extra, file bytes stay where they are. */
+static bool multipart(struct response *resp, const struct representation *rep,
+		      const struct byte_range *rg, size_t n, char *extra, size_t cap)
 {
 	size_t w = 0;
 	unsigned k = 0;
@@ -154,12 +161,12 @@ static bool multipart(struct serve_ctx *s, struct response *resp, const struct b
 	for (size_t i = 0; i < n; i++) {
 		int m = snprintf(extra + w, cap - w,
 				 "%s--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
-				 i ? "\r\n" : "", boundary, type, (unsigned long long)rg[i].first,
-				 (unsigned long long)rg[i].last, (unsigned long long)size);
+				 i ? "\r\n" : "", boundary, rep->type, (unsigned long long)rg[i].first,
+				 (unsigned long long)rg[i].last, (unsigned long long)rep->meta.size);
 		if (m < 0 || (size_t)m >= cap - w)
 			return false;
 		resp->segs[k++] = (struct body_seg){ extra + w, 0, (uint64_t)m };
-		resp->segs[k++] = (struct body_seg){ NULL, rg[i].first, rg[i].last - rg[i].first + 1 };
+		resp->segs[k++] = body_bytes(rep, rg[i].first, rg[i].last - rg[i].first + 1);
 		total += (uint64_t)m + rg[i].last - rg[i].first + 1;
 		w += (size_t)m;
 	}
@@ -170,46 +177,44 @@ static bool multipart(struct serve_ctx *s, struct response *resp, const struct b
 	total += (uint64_t)m;
 	resp->nsegs = k;
 	resp->body_len = total;
-	(void)s;
 	return true;
 }
 
-static void serve_file(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-		       int fd, const struct stat *st, struct slice name, struct response *resp,
-		       char *extra, size_t extra_cap)
+static void add_validators(struct response *resp, const struct representation *rep)
+{
+	http_response_header(resp, "Last-Modified", slice_make(rep->last_modified, HTTP_DATE_LEN));
+	http_response_header(resp, "ETag", rep->meta.etag);
+}
+
+/* Decides 200/206/304/412/416 for a representation and builds the
+ * response. Takes over rep->fd (closed here or handed to resp). */
+static void serve_representation(struct serve_ctx *s, const struct http_head *h,
+				 const struct request *r, struct representation *rep,
+				 struct response *resp, char *extra, size_t extra_cap)
 {
 	struct byte_range ranges[HTTP_RANGES_MAX];
-	size_t nranges;
+	size_t nranges = 0;
 	bool head_only = r->method == HTTP_HEAD;
-	const char *type = mime_lookup(name);
-	struct file_meta m = {
-		.size = (uint64_t)st->st_size,
-		.mtime = st->st_mtim.tv_sec,
-	};
+	uint64_t size = rep->meta.size;
+	enum cond_status cs = COND_OK;
 
-	m.etag = slice_make(s->etag, http_cond_etag(s->etag, (uint64_t)st->st_ino, m.size,
-						    (int64_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec));
-	http_date_format(st->st_mtim.tv_sec, s->last_modified);
-
-	enum cond_status cs = http_cond_evaluate(h, r->method, &m, ranges, &nranges);
+	if (r->cond)
+		cs = http_cond_evaluate(h, r->method, &rep->meta, ranges, &nranges);
 	switch (cs) {
 	case COND_NOT_MODIFIED:
-		close(fd);
 		http_response_begin(resp, 304, s->date);
-		add_validators(s, resp, &m);
+		add_validators(resp, rep);
 		cache_control(s, resp);
 		finish_head(s, resp);
-		return;
+		goto no_body;
 	case COND_FAILED:
-		close(fd);
 		serve_error(s, 412, head_only, resp);
-		return;
+		goto no_body;
 	case COND_UNSATISFIABLE: {
 		char body[512];
 		size_t blen = http_response_error_body(416, body, sizeof body);
 		int n = snprintf(s->content_range, sizeof s->content_range, "bytes */%llu",
-				 (unsigned long long)m.size);
-		close(fd);
+				 (unsigned long long)size);
 		http_response_begin(resp, 416, s->date);
 		http_response_header(resp, "Content-Range", slice_make(s->content_range, (size_t)n));
 		http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
@@ -217,52 +222,125 @@ static void serve_file(struct serve_ctx *s, const struct http_head *h, const str
 		finish_head(s, resp);
 		if (!head_only && http_response_append(resp, body, blen))
 			resp->body_len = blen;
-		return;
+		goto no_body;
 	}
 	case COND_PARTIAL:
 		if (nranges == 1) {
 			uint64_t len = ranges[0].last - ranges[0].first + 1;
 			int n = snprintf(s->content_range, sizeof s->content_range, "bytes %llu-%llu/%llu",
 					 (unsigned long long)ranges[0].first,
-					 (unsigned long long)ranges[0].last, (unsigned long long)m.size);
+					 (unsigned long long)ranges[0].last, (unsigned long long)size);
 			http_response_begin(resp, 206, s->date);
-			http_response_header(resp, "Content-Type", slice_make(type, strlen(type)));
+			http_response_header(resp, "Content-Type", slice_make(rep->type, strlen(rep->type)));
 			http_response_header_u64(resp, "Content-Length", len);
 			http_response_header(resp, "Content-Range", slice_make(s->content_range, (size_t)n));
-			resp->segs[0] = (struct body_seg){ NULL, ranges[0].first, len };
+			resp->segs[0] = body_bytes(rep, ranges[0].first, len);
 			resp->nsegs = 1;
 			resp->body_len = len;
 		} else {
-			if (!multipart(s, resp, ranges, nranges, m.size, type, extra, extra_cap))
-				goto whole; /* parts do not fit: send it all */
+			if (!multipart(resp, rep, ranges, nranges, extra, extra_cap))
+				goto whole; /* the part headers do not fit: send it all */
 			int n = snprintf(s->content_type, sizeof s->content_type,
 					 "multipart/byteranges; boundary=%s", boundary);
 			http_response_begin(resp, 206, s->date);
 			http_response_header(resp, "Content-Type", slice_make(s->content_type, (size_t)n));
 			http_response_header_u64(resp, "Content-Length", resp->body_len);
 		}
+		http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
+		add_validators(resp, rep);
+		cache_control(s, resp);
 		break;
 	default:
 	whole:
 		http_response_begin(resp, 200, s->date);
-		http_response_header(resp, "Content-Type", slice_make(type, strlen(type)));
-		http_response_header_u64(resp, "Content-Length", m.size);
-		resp->segs[0] = (struct body_seg){ NULL, 0, m.size };
-		resp->nsegs = m.size ? 1 : 0;
-		resp->body_len = m.size;
+		if (rep->e && rep->e->hdr_len) {
+			/* Content-Type down to Cache-Control, made once. */
+			http_response_append(resp, rep->e->hdr, rep->e->hdr_len);
+		} else {
+			http_response_header(resp, "Content-Type", slice_make(rep->type, strlen(rep->type)));
+			http_response_header_u64(resp, "Content-Length", size);
+			http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
+			add_validators(resp, rep);
+			cache_control(s, resp);
+		}
+		resp->segs[0] = body_bytes(rep, 0, size);
+		resp->nsegs = size ? 1 : 0;
+		resp->body_len = size;
 		break;
 	}
-	http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
-	add_validators(s, resp, &m);
-	cache_control(s, resp);
 	finish_head(s, resp);
 	if (head_only || resp->nsegs == 0) {
 		resp->nsegs = 0;
 		resp->body_len = 0;
-		close(fd);
+		goto no_body;
+	}
+	if (rep->e) {
+		resp->blob = fc_blob_get(rep->e->body);
 		return;
 	}
-	resp->fd = fd;
+	resp->fd = rep->fd;
+	return;
+no_body:
+	if (rep->fd >= 0)
+		close(rep->fd);
+}
+
+static void serve_file(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		       int fd, const struct stat *st, struct slice name, struct response *resp,
+		       char *extra, size_t extra_cap)
+{
+	struct representation rep = { .fd = fd, .type = mime_lookup(name) };
+
+	rep.meta.size = (uint64_t)st->st_size;
+	rep.meta.mtime = st->st_mtim.tv_sec;
+	if (s->cache && rep.meta.size <= s->cache->max_file) {
+		rep.e = file_cache_add(s->cache, s->key, strlen(s->key), s->path, fd, st, rep.type,
+				       slice_make(s->cache_control, strlen(s->cache_control)), s->now);
+		if (rep.e) {
+			close(fd);
+			rep.fd = -1;
+			rep.meta.etag = slice_make(rep.e->etag, rep.e->etag_len);
+			rep.last_modified = rep.e->last_modified;
+			serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+			return;
+		}
+	}
+	rep.meta.etag = slice_make(s->etag, http_cond_etag(s->etag, (uint64_t)st->st_ino, rep.meta.size,
+							   (int64_t)st->st_mtim.tv_sec,
+							   st->st_mtim.tv_nsec));
+	http_date_format(st->st_mtim.tv_sec, s->last_modified);
+	rep.last_modified = s->last_modified;
+	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+}
+
+/* A cache hit: trusted for FILE_CACHE_TTL seconds, then the path is opened
+ * again and compared, so replacing a file is noticed. Returns false when
+ * the entry is gone and the request takes the slow path. */
+static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+			 struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap)
+{
+	if (s->now - e->checked >= FILE_CACHE_TTL) {
+		struct stat st;
+		int fd = path_open(s->root, e->file);
+		bool same = fd >= 0 && fstat(fd, &st) == 0 && file_cache_same(e, &st);
+		if (fd >= 0)
+			close(fd);
+		if (!same) {
+			file_cache_remove(s->cache, e);
+			return false;
+		}
+		e->checked = s->now;
+	}
+	struct representation rep = {
+		.fd = -1,
+		.e = e,
+		.type = e->type,
+		.last_modified = e->last_modified,
+		.meta = { .size = e->size, .mtime = e->mtime.tv_sec,
+			  .etag = slice_make(e->etag, e->etag_len) },
+	};
+	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+	return true;
 }
 
 void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
@@ -275,6 +353,7 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	int fd;
 
 	resp->fd = -1;
+	resp->blob = NULL;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	if (r->method == HTTP_OPTIONS) {
@@ -291,6 +370,18 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if ((flags & PATH_DOTFILE) && !s->cfg->dotfiles) {
 		serve_error(s, 404, head_only, resp);
 		return;
+	}
+	/* The cache key is the normalised path, with a '/' when the request
+	 * named a directory (its index is what gets cached). */
+	memcpy(s->key, s->path, (size_t)len);
+	size_t klen = (size_t)len;
+	if (flags & PATH_TRAILING_SLASH)
+		s->key[klen++] = '/';
+	s->key[klen] = '\0';
+	if (s->cache) {
+		struct fc_entry *e = file_cache_find(s->cache, s->key, klen);
+		if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
+			return;
 	}
 	fd = path_open(s->root, s->path);
 	if (fd < 0) {
@@ -322,6 +413,10 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			serve_error(s, 403, head_only, resp);
 			return;
 		}
+	} else if (flags & PATH_TRAILING_SLASH) {
+		close(fd); /* "/file.txt/" names no directory */
+		serve_error(s, 404, head_only, resp);
+		return;
 	}
 	if (!S_ISREG(st.st_mode) || is_own_file(s, &st)) {
 		close(fd);

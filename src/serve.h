@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "file_cache.h"
 #include "http_parse.h"
 #include "http_request.h"
 #include "http_response.h"
@@ -24,9 +25,13 @@ struct serve_ctx {
 	const struct config *cfg;
 	const struct path_root *root;
 	const struct own_file *own; /* array ended by ino == 0 */
+	struct file_cache *cache;   /* this thread's, or NULL */
+	const char *cache_control;  /* "Cache-Control: ...\r\n" or "" */
 	const char *date;           /* the current IMF-fixdate */
+	uint32_t now;               /* monotonic seconds, for the cache */
 	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */
 	char path[SERVE_PATH_MAX];
+	char key[SERVE_PATH_MAX + 1];
 	char location[3 * SERVE_PATH_MAX + 2];
 	char etag[64];
 	char last_modified[32];

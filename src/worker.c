@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -20,6 +21,8 @@
 
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 128
+#define FILE_CACHE_ENTRIES 4096
+#define FILE_CACHE_MAX_FILE (64 * 1024)
 
 atomic_uint worker_conn_count;
 
@@ -58,6 +61,16 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 	w->serve.cfg = cfg;
 	w->serve.root = root;
 	w->serve.own = own;
+	if (cfg->max_age >= 0)
+		snprintf(w->cache_control, sizeof w->cache_control, "Cache-Control: max-age=%ld\r\n",
+			 cfg->max_age);
+	w->serve.cache_control = w->cache_control;
+	if (cfg->cache_bytes) {
+		if (file_cache_init(&w->cache, FILE_CACHE_ENTRIES, cfg->cache_bytes / (size_t)cfg->threads,
+				    FILE_CACHE_MAX_FILE) < 0)
+			return -ENOMEM;
+		w->serve.cache = &w->cache;
+	}
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -211,5 +224,6 @@ void worker_destroy(struct worker *w)
 		close(w->wake_fd);
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
+	file_cache_destroy(&w->cache);
 	free(w->headers);
 }

@@ -12,6 +12,7 @@
 
 #include "access_log.h"
 #include "config.h"
+#include "file_cache.h"
 #include "http_date.h"
 #include "http_parse.h"
 #include "serve.h"
@@ -46,6 +47,8 @@ struct worker {
 	uint32_t stop_deadline;
 
 	struct serve_ctx serve;
+	struct file_cache cache;
+	char cache_control[48];
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
 	struct access_log log;
 };
