@@ -12,7 +12,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all run test unit integration asan test-asan test-long fuzz fuzz-run bench clean
+.PHONY: all run test unit integration asan test-asan test-long bench bench-parse clean
 
 all: bin/server
 
@@ -62,6 +62,17 @@ test-asan: bin/server-asan $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
 test-long: bin/server
 	@python3 tests/run_integration.py --server bin/server --long
+
+# Load benchmark against nginx (and h2o, lighttpd where installed); needs
+# wrk and nginx: apt-get install wrk nginx-light. Not a test.
+bench: bin/server
+	python3 bench/bench.py
+
+bench-parse: build/bench_parse
+	./build/bench_parse
+
+build/bench_parse: bench/bench_parse.c build/obj/http_parse.o
+	$(CC) $(CFLAGS) -O2 -Isrc -o $@ $^ $(LDFLAGS)
 
 clean:
 	rm -rf build bin

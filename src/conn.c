@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -50,6 +51,8 @@ enum step {
 	STEP_WAIT = -1,  /* blocked on the socket */
 	STEP_CLOSE = -2, /* close the connection */
 };
+
+static void conn_run(struct worker *w, struct conn *c);
 
 static struct conn_io *io_get(struct worker *w)
 {
@@ -114,7 +117,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa)
 	memset(c, 0, sizeof *c);
 	c->fd = fd;
 	c->state = CONN_READING;
-	c->flags = CONN_WRITABLE;
+	c->flags = CONN_READABLE | CONN_WRITABLE;
 	c->stamp = w->now;
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
@@ -134,6 +137,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
+	conn_run(w, c);
 	return c;
 }
 
@@ -202,6 +206,14 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 		response_release(resp);
 		resp->close = true;
 		serve_error(&w->serve, 500, false, resp);
+	}
+	/* Nagle's algorithm would hold the tail of a response sent in several
+	 * writes, or of the next response on this connection; a single write
+	 * followed by close needs no TCP_NODELAY, so that case skips the call. */
+	if (!(c->flags & CONN_NODELAY) && !(resp->close && resp->fd < 0)) {
+		int one = 1;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->flags |= CONN_NODELAY;
 	}
 	io->log_method = h ? h->method : (struct slice){ 0 };
 	io->log_path = r ? r->path : (h ? h->target : (struct slice){ 0 });
@@ -489,8 +501,16 @@ static void conn_run(struct worker *w, struct conn *c)
 		case CONN_LINGERING: next = on_lingering(w, c); break;
 		default: return;
 		}
-		if (next == STEP_WAIT)
+		if (next == STEP_WAIT) {
+			if (!(c->flags & CONN_WATCHED)) {
+				if (worker_watch(w, c->fd, c) < 0) {
+					conn_close(w, c);
+					return;
+				}
+				c->flags |= CONN_WATCHED;
+			}
 			return;
+		}
 		if (next == STEP_CLOSE) {
 			conn_close(w, c);
 			return;

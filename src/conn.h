@@ -25,6 +25,8 @@ enum conn_flag {
 	CONN_WRITABLE = 2,  /* writes may make progress */
 	CONN_PEER_SHUT = 4, /* the peer closed or reset: stay readable */
 	CONN_DRAIN = 8,     /* the server is stopping: close after this response */
+	CONN_WATCHED = 16,  /* in the worker's epoll set */
+	CONN_NODELAY = 32,  /* TCP_NODELAY is set */
 };
 
 struct conn {
@@ -40,8 +42,10 @@ struct conn {
 	uint8_t addr[16];
 };
 
-/* Sets up a connection for an accepted socket; the worker has added it to
- * its epoll set. Returns NULL (and closes fd) when memory is short. */
+/* Sets up a connection for an accepted socket and runs it at once: the
+ * listening socket uses TCP_DEFER_ACCEPT, so the request is usually there
+ * already, and a connection answered and closed in one go never enters the
+ * epoll set. Returns NULL (and closes fd) when memory is short. */
 struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa);
 
 /* Handles readiness (EPOLL* bits) and runs the state machine. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,10 @@ static int open_one(const struct sockaddr *sa, socklen_t len, bool reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	/* Accept only once the request has arrived: the first read then
+	 * succeeds and a short-lived connection needs no epoll round trip. */
+	int defer = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
 	if (bind(fd, sa, len) < 0 || listen(fd, BACKLOG) < 0) {
 		int e = errno;
 		close(fd);

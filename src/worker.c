@@ -135,20 +135,18 @@ static void accept_batch(struct worker *w)
 			refuse(fd);
 			continue;
 		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		struct conn *c = conn_open(w, fd, (struct sockaddr *)&ss);
-		if (!c) {
+		if (!conn_open(w, fd, (struct sockaddr *)&ss))
 			atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
-			continue;
-		}
-		struct epoll_event ev = {
-			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-			.data.ptr = c,
-		};
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			conn_on_event(w, c, EPOLLERR);
 	}
+}
+
+int worker_watch(struct worker *w, int fd, struct conn *c)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = c,
+	};
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 static void begin_stop(struct worker *w)

@@ -68,6 +68,10 @@ void *worker_run(void *arg);
  * in-flight responses within the grace period. force: close everything now. */
 void worker_stop(struct worker *w, bool force);
 
+/* Adds a connection's socket to the epoll set (edge-triggered, read and
+ * write). Returns 0 or -errno. */
+int worker_watch(struct worker *w, int fd, struct conn *c);
+
 /* Releases what worker_init acquired, after the thread has ended. */
 void worker_destroy(struct worker *w);
 
