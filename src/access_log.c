@@ -93,16 +93,19 @@ size_t access_log_format(char *out, size_t cap, const char *iso, const char *ip,
 	size_t w;
 	int n;
 
-	if (cap < 256)
+	/* Room for the prefix, a few bytes of method and path, and the tail. */
+	if (cap < ACCESS_LOG_MIN_CAP)
 		return 0;
 	n = snprintf(out, cap, "%s - %s - \"", iso, ip);
 	w = (size_t)n;
+	size_t room = cap - w - sizeof tail; /* for method, ' ' and path */
 	if (method.len == 0)
 		method = SLICE_LIT("-");
-	w += put_escaped(out + w, 32 * 4, method, 32);
-	if (path.len) {
+	w += put_escaped(out + w, room / 4 < 32 * 4 ? room / 4 : 32 * 4, method, 32);
+	room = cap - w - sizeof tail;
+	if (path.len && room > 1) {
 		out[w++] = ' ';
-		w += put_escaped(out + w, cap - w - sizeof tail, path, 512);
+		w += put_escaped(out + w, room - 1, path, 512);
 	}
 	n = snprintf(tail, sizeof tail, "\" %s%d %s%s\n", color ? status_color(status) : "", status,
 		     http_status_reason(status), color ? "\033[0m" : "");

@@ -11,6 +11,7 @@
 
 #define ACCESS_LOG_BUF 65536
 #define ACCESS_LOG_LINE_MAX 2400 /* longest line; longer paths are cut */
+#define ACCESS_LOG_MIN_CAP 256  /* smallest cap access_log_format writes into */
 #define LOG_ISO_LEN 20           /* "2025-09-28T18:30:00Z" */
 
 struct access_log {
@@ -29,7 +30,8 @@ void log_iso_time(time_t t, char *out);
 
 /* Formats one request line (with its newline) into out; returns its
  * length. Bytes of method and path that are not printable ASCII, '"' and
- * '\' are written as \xHH so a request cannot forge log lines. */
+ * '\' are written as \xHH so a request cannot forge log lines. A cap
+ * below ACCESS_LOG_MIN_CAP writes nothing and returns 0. */
 size_t access_log_format(char *out, size_t cap, const char *iso, const char *ip,
 			 struct slice method, struct slice path, int status, bool color);
 

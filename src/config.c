@@ -104,7 +104,7 @@ static unsigned long parse_num(const char *s, const char *what, unsigned long lo
 {
 	char *end;
 	errno = 0;
-	if (*s == '-' || *s == '+' || *s == ' ' || *s == '\0')
+	if (*s < '0' || *s > '9')
 		goto bad;
 	unsigned long v = strtoul(s, &end, 10);
 	if (errno || *end != '\0' || v < lo || v > hi)

@@ -115,6 +115,9 @@ enum cond_status http_range_parse(struct slice value, uint64_t size, struct byte
 	if (value.len < 6 || !slice_eq_ci(slice_make(p, 6), "bytes="))
 		return COND_OK;
 	p += 6;
+	/* Empty list elements, leading ones too, are allowed (section 5.6.1). */
+	while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+		p++;
 	for (;;) {
 		uint64_t a = 0, b = 0;
 		bool suffix = false, open = false;

@@ -159,6 +159,8 @@ static bool parse_rfc850(const char *p, size_t n, time_t *t)
 	y += cur - cur % 100;
 	if (y > cur + 50)
 		y -= 100;
+	else if (y <= cur - 50)
+		y += 100; /* e.g. "00" read in 2060 is 2100, not 50+ years back */
 	return finish(y, mon, d, h, mi, s, t);
 }
 

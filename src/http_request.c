@@ -103,8 +103,7 @@ static bool split_target(struct request *r, struct slice t, struct slice *author
 	if (t.len == 0 || t.ptr[0] != '/')
 		return false;
 	const char *q = memchr(t.ptr, '?', t.len);
-	const char *hash = memchr(t.ptr, '#', t.len);
-	if (hash && (!q || hash < q))
+	if (memchr(t.ptr, '#', t.len))
 		return false; /* a fragment is never sent (RFC 9112 section 3.2) */
 	if (q) {
 		r->path = slice_make(t.ptr, (size_t)(q - t.ptr));
@@ -175,7 +174,7 @@ int http_request_read(const struct http_head *h, struct request *r)
 			if (slice_eq_ci(n, "expect")) {
 				if (slice_eq_ci(v, "100-continue"))
 					r->expect_continue = h->minor >= 1;
-				else
+				else if (v.len)
 					expect_other = true;
 			}
 			break;

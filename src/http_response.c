@@ -94,6 +94,8 @@ void http_response_end(struct response *r, bool keep_alive_10)
 size_t http_response_error_body(int status, char *out, size_t cap)
 {
 	const char *reason = http_status_reason(status);
+	if (cap == 0)
+		return 0;
 	int n = snprintf(out, cap,
 			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
 			 "<body><h1>%d %s</h1></body></html>\n",
