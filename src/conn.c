@@ -327,6 +327,25 @@ static int on_reading(struct worker *w, struct conn *c)
 		/* While a body is dropped the head stays put; the rest of the
 		 * buffer takes the body bytes. */
 		size_t room = w->cfg->max_head - io->rlen;
+		if (room == 0) {
+			/* A head that fills the buffer exactly, with a body
+			 * behind it: drop body bytes without storing them. */
+			char sink[4096];
+			uint64_t want = c->discard < sizeof sink ? c->discard : sizeof sink;
+			ssize_t k = want ? recv(c->fd, sink, (size_t)want, 0) : -1;
+			if (k > 0) {
+				c->discard -= (uint64_t)k;
+				c->stamp = w->now;
+				if (c->discard == 0)
+					return try_request(w, c);
+				continue;
+			}
+			if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				c->flags &= ~CONN_READABLE;
+				return STEP_WAIT;
+			}
+			return STEP_CLOSE;
+		}
 		ssize_t n = recv(c->fd, io->rbuf + io->rlen, room, 0);
 		if (n > 0) {
 			if (io->rlen == 0 && c->discard == 0)
