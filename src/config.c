@@ -30,6 +30,11 @@ enum {
 	OPT_NO_SYMLINKS,
 	OPT_ACCESS_LOG,
 	OPT_CACHE,
+	OPT_NO_SMART_CACHE,
+	OPT_PRETTY_URLS,
+	OPT_INDEX,
+	OPT_CORS,
+	OPT_FALLBACK,
 };
 
 static const struct option options[] = {
@@ -53,6 +58,12 @@ static const struct option options[] = {
 	{ "no-symlinks", no_argument, NULL, OPT_NO_SYMLINKS },
 	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 	{ "cache-size", required_argument, NULL, OPT_CACHE },
+	{ "no-smart-cache", no_argument, NULL, OPT_NO_SMART_CACHE },
+	{ "pretty-urls", no_argument, NULL, OPT_PRETTY_URLS },
+	{ "index", required_argument, NULL, OPT_INDEX },
+	{ "header", required_argument, NULL, 'H' },
+	{ "cors", optional_argument, NULL, OPT_CORS },
+	{ "fallback", required_argument, NULL, OPT_FALLBACK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -86,6 +97,12 @@ static void usage(FILE *out)
 		"      --no-symlinks         refuse every symbolic link, even inside the root\n"
 		"      --access-log on|off   log one line per request (default on)\n"
 		"      --cache-size BYTES    memory for small hot files, 0 disables (default 67108864)\n"
+		"      --index NAME          directory index file, repeatable (default index.html)\n"
+		"  -H, --header 'NAME: VALUE'  add a header to every response, repeatable\n"
+		"      --cors [ORIGIN]       allow cross-origin requests (default origin *)\n"
+		"      --fallback FILE       answer missing non-asset paths with FILE (single-page apps)\n"
+		"      --pretty-urls         serve /about from about.html\n"
+		"      --no-smart-cache      only --max-age decides Cache-Control\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -143,6 +160,54 @@ static const char *resolve_root(const char *dir)
 	return real;
 }
 
+/* A header value may not break the header block. */
+static bool valid_value(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 && *v != '\t')
+			return false;
+	return true;
+}
+
+static void add_index(struct config *c, const char *name)
+{
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		die_usage("invalid index name '%s' (a file name, no '/')", name);
+	const char **n = realloc(c->indexes, (c->nindexes + 1) * sizeof *n);
+	if (!n)
+		exit(1);
+	n[c->nindexes++] = name;
+	c->indexes = n;
+}
+
+/* -H 'Name: value': the name must be a token, the value free of control
+ * characters; both are kept as one ready "Name: value\r\n" line. */
+static void add_header(struct config *c, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	if (!colon || colon == arg)
+		die_usage("invalid header '%s' (expected 'Name: value')", arg);
+	for (const char *p = arg; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr(tchar, *p)))
+			die_usage("invalid header name in '%s'", arg);
+	const char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!valid_value(v))
+		die_usage("invalid header value in '%s'", arg);
+	size_t old = strlen(c->extra_headers);
+	size_t add = (size_t)(colon - arg) + 2 + strlen(v) + 2;
+	char *buf = malloc(old + add + 1);
+	if (!buf)
+		exit(1);
+	snprintf(buf, old + add + 1, "%s%.*s: %s\r\n", c->extra_headers, (int)(colon - arg), arg, v);
+	if (old)
+		free((void *)c->extra_headers);
+	c->extra_headers = buf;
+}
+
 void config_parse(int argc, char **argv, struct config *c)
 {
 	const char *root = "./web";
@@ -165,9 +230,11 @@ void config_parse(int argc, char **argv, struct config *c)
 		.max_age = -1,
 		.access_log = true,
 		.cache_bytes = 64 << 20,
+		.smart_cache = true,
+		.extra_headers = "",
 	};
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p': c->port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case 'd': root = optarg; break;
@@ -187,6 +254,19 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_MAX_AGE: c->max_age = (long)parse_num(optarg, "max-age", 0, 2147483647); break;
 		case OPT_DOTFILES: c->dotfiles = true; break;
 		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
+		case OPT_NO_SMART_CACHE: c->smart_cache = false; break;
+		case OPT_PRETTY_URLS: c->pretty_urls = true; break;
+		case OPT_INDEX: add_index(c, optarg); break;
+		case 'H': add_header(c, optarg); break;
+		case OPT_CORS:
+			/* "--cors ORIGIN" as well as "--cors=ORIGIN" and "--cors". */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			c->cors_origin = optarg ? optarg : "*";
+			if (!valid_value(c->cors_origin))
+				die_usage("invalid --cors origin '%s'", c->cors_origin);
+			break;
+		case OPT_FALLBACK: c->fallback = optarg; break;
 		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
@@ -210,6 +290,8 @@ void config_parse(int argc, char **argv, struct config *c)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (c->nindexes == 0)
+		add_index(c, "index.html");
 	if (!c->daemon && !pid_given)
 		c->pid_file = NULL;
 	if (c->daemon && !c->log_file)

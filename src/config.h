@@ -26,6 +26,13 @@ struct config {
 	bool access_log;       /* one line per request */
 	bool dotfiles;
 	bool no_symlinks;
+	bool smart_cache;      /* immutable for hashed names, no-cache for HTML */
+	bool pretty_urls;      /* /about -> about.html */
+	const char **indexes;  /* directory index names, in order */
+	unsigned nindexes;
+	const char *extra_headers; /* "Name: value\r\n" lines from -H, or "" */
+	const char *cors_origin;   /* Access-Control-Allow-Origin value, or NULL */
+	const char *fallback;      /* file for missing non-asset paths, or NULL */
 };
 
 /* Fills *c from argv. Prints usage and exits 0 for --help, the version for

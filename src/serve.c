@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache_policy.h"
 #include "http_date.h"
 #include "mime.h"
 
@@ -20,14 +21,28 @@ void serve_set_boundary(const char *b)
 	snprintf(boundary, sizeof boundary, "%s", b);
 }
 
-static void cache_control(struct serve_ctx *s, struct response *resp)
-{
-	http_response_append(resp, s->cache_control, strlen(s->cache_control));
-}
-
+/* Every response ends the same way: the operator's -H headers, CORS, then
+ * Connection and the empty line. */
 static void finish_head(struct serve_ctx *s, struct response *resp)
 {
+	const struct config *cfg = s->cfg;
+	http_response_append(resp, cfg->extra_headers, strlen(cfg->extra_headers));
+	if (cfg->cors_origin) {
+		http_response_header(resp, "Access-Control-Allow-Origin",
+				     slice_make(cfg->cors_origin, strlen(cfg->cors_origin)));
+		if (strcmp(cfg->cors_origin, "*") != 0)
+			http_response_header(resp, "Vary", SLICE_LIT("Origin"));
+	}
 	http_response_end(resp, s->keep_alive_10);
+}
+
+/* Pages the server writes itself (errors, redirects, listings) may not be
+ * sniffed into something else and may load nothing. */
+static void generated_page_headers(struct response *resp)
+{
+	http_response_header(resp, "X-Content-Type-Options", SLICE_LIT("nosniff"));
+	http_response_header(resp, "Content-Security-Policy",
+			     SLICE_LIT("default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
 }
 
 /* An error page from memory: the body follows the header block in the
@@ -43,6 +58,7 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 	http_response_header_u64(resp, "Content-Length", n);
 	if (status == 501 || status == 405)
 		http_response_header(resp, "Allow", SLICE_LIT("GET, HEAD, OPTIONS"));
+	generated_page_headers(resp);
 	finish_head(s, resp);
 	if (!head_only) {
 		char *at = http_response_append(resp, body, n);
@@ -67,11 +83,14 @@ void serve_error(struct serve_ctx *s, int status, bool head_only, struct respons
 	resp->blob = NULL;
 	resp->nsegs = 0;
 	resp->body_len = 0;
-	if (status == 404) {
+	if (status == 403 || status == 404 || status == 500) {
+		/* The site's own page for this status, when it has one. */
 		struct stat st;
-		int fd = path_open(s->root, "404.html");
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			http_response_begin(resp, 404, s->date);
+		char page[16];
+		snprintf(page, sizeof page, "%d.html", status);
+		int fd = path_open(s->root, page);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_own_file(s, &st)) {
+			http_response_begin(resp, status, s->date);
 			http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
 			http_response_header_u64(resp, "Content-Length", (uint64_t)st.st_size);
 			finish_head(s, resp);
@@ -128,6 +147,7 @@ static void redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t
 	http_response_header(resp, "Location", slice_make(s->location, (size_t)n));
 	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
 	http_response_header_u64(resp, "Content-Length", blen);
+	generated_page_headers(resp);
 	finish_head(s, resp);
 	if (r->method != HTTP_HEAD && http_response_append(resp, body, blen))
 		resp->body_len = blen;
@@ -140,7 +160,14 @@ struct representation {
 	struct file_meta meta;
 	const char *type;
 	const char *last_modified;
+	char cc[80]; /* the Cache-Control line, or "" */
 };
+
+static void set_policy(struct serve_ctx *s, struct representation *rep, const char *name)
+{
+	cache_policy_header(slice_make(name, strlen(name)), rep->type, s->cfg->max_age,
+			    s->cfg->smart_cache, rep->cc, sizeof rep->cc);
+}
 
 static struct body_seg body_bytes(const struct representation *rep, uint64_t off, uint64_t len)
 {
@@ -204,7 +231,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 	case COND_NOT_MODIFIED:
 		http_response_begin(resp, 304, s->date);
 		add_validators(resp, rep);
-		cache_control(s, resp);
+		http_response_append(resp, rep->cc, strlen(rep->cc));
 		finish_head(s, resp);
 		goto no_body;
 	case COND_FAILED:
@@ -248,7 +275,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		}
 		http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 		add_validators(resp, rep);
-		cache_control(s, resp);
+		http_response_append(resp, rep->cc, strlen(rep->cc));
 		break;
 	default:
 	whole:
@@ -261,7 +288,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 			http_response_header_u64(resp, "Content-Length", size);
 			http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 			add_validators(resp, rep);
-			cache_control(s, resp);
+			http_response_append(resp, rep->cc, strlen(rep->cc));
 		}
 		resp->segs[0] = body_bytes(rep, 0, size);
 		resp->nsegs = size ? 1 : 0;
@@ -290,12 +317,13 @@ static void serve_file(struct serve_ctx *s, const struct http_head *h, const str
 		       char *extra, size_t extra_cap)
 {
 	struct representation rep = { .fd = fd, .type = mime_lookup(name) };
+	set_policy(s, &rep, s->path);
 
 	rep.meta.size = (uint64_t)st->st_size;
 	rep.meta.mtime = st->st_mtim.tv_sec;
 	if (s->cache && rep.meta.size <= s->cache->max_file) {
 		rep.e = file_cache_add(s->cache, s->key, strlen(s->key), s->path, fd, st, rep.type,
-				       slice_make(s->cache_control, strlen(s->cache_control)), s->now);
+				       slice_make(rep.cc, strlen(rep.cc)), s->now);
 		if (rep.e) {
 			close(fd);
 			rep.fd = -1;
@@ -339,8 +367,115 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
 		.meta = { .size = e->size, .mtime = e->mtime.tv_sec,
 			  .etag = slice_make(e->etag, e->etag_len) },
 	};
+	if (r->cond) /* the 200 header lines carry it already */
+		set_policy(s, &rep, e->file);
 	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
 	return true;
+}
+
+/* OPTIONS: the methods, and for a CORS preflight (an Origin with
+ * Access-Control-Request-Method) what the browser may do. */
+static void serve_options(struct serve_ctx *s, const struct http_head *h, struct response *resp)
+{
+	http_response_begin(resp, 204, s->date);
+	http_response_header(resp, "Allow", SLICE_LIT("GET, HEAD, OPTIONS"));
+	if (s->cfg->cors_origin && http_head_find(h, "origin") &&
+	    http_head_find(h, "access-control-request-method")) {
+		const struct http_header *rh = http_head_find(h, "access-control-request-headers");
+		http_response_header(resp, "Access-Control-Allow-Methods", SLICE_LIT("GET, HEAD, OPTIONS"));
+		if (rh && rh->value.len)
+			http_response_header(resp, "Access-Control-Allow-Headers", rh->value);
+		http_response_header(resp, "Access-Control-Max-Age", SLICE_LIT("86400"));
+	}
+	finish_head(s, resp);
+}
+
+/* Opens s->path (len bytes) and stats it; returns the fd or -errno. */
+static int open_stat(struct serve_ctx *s, struct stat *st)
+{
+	int fd = path_open(s->root, s->path);
+	if (fd >= 0 && fstat(fd, st) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* The last segment has an extension: a missing asset, not an app route. */
+static bool looks_like_asset(const char *path, size_t len)
+{
+	for (size_t i = len; i > 0 && path[i - 1] != '/'; i--)
+		if (path[i - 1] == '.')
+			return true;
+	return false;
+}
+
+/* A missing path may still have an answer: "about.html" for "/about"
+ * (--pretty-urls), or the single-page app's file (--fallback). On success
+ * s->path names the file, *len its length, and the fd is returned. */
+static int open_alternative(struct serve_ctx *s, const struct request *r, long *len,
+			    unsigned flags, struct stat *st)
+{
+	const struct config *cfg = s->cfg;
+	if (cfg->pretty_urls && !(flags & PATH_TRAILING_SLASH) && *len > 0 &&
+	    (size_t)*len + 6 < sizeof s->path && !(*len == 1 && s->path[0] == '.')) {
+		memcpy(s->path + *len, ".html", 6);
+		int fd = open_stat(s, st);
+		if (fd >= 0 && S_ISREG(st->st_mode)) {
+			*len += 5;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		s->path[*len] = '\0';
+	}
+	if (cfg->fallback && (r->method == HTTP_GET || r->method == HTTP_HEAD) &&
+	    !looks_like_asset(s->path, (size_t)*len)) {
+		unsigned f;
+		long n = path_normalize(slice_make(cfg->fallback, strlen(cfg->fallback)), s->path,
+					sizeof s->path, &f);
+		if (n > 0) {
+			int fd = open_stat(s, st);
+			if (fd >= 0 && S_ISREG(st->st_mode)) {
+				*len = n;
+				return fd;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	return -ENOENT;
+}
+
+/* A directory asked for with its slash: the first index file that exists. */
+static int open_index(struct serve_ctx *s, long *len, struct stat *st)
+{
+	size_t base = (*len == 1 && s->path[0] == '.') ? 0 : (size_t)*len;
+	int fd = -ENOENT;
+	for (unsigned i = 0; i < s->cfg->nindexes; i++) {
+		size_t n = strlen(s->cfg->indexes[i]);
+		if (base + 1 + n + 1 > sizeof s->path)
+			continue;
+		if (base)
+			s->path[base] = '/';
+		memcpy(s->path + base + (base ? 1 : 0), s->cfg->indexes[i], n + 1);
+		fd = open_stat(s, st);
+		if (fd >= 0 && S_ISREG(st->st_mode)) {
+			*len = (long)(base + (base ? 1 : 0) + n);
+			return fd;
+		}
+		if (fd >= 0) {
+			close(fd);
+			fd = -ENOENT;
+		}
+		if (fd != -ENOENT && fd != -ENOTDIR)
+			break;
+	}
+	s->path[base ? base : 1] = '\0';
+	if (!base)
+		s->path[0] = '.';
+	return fd;
 }
 
 void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
@@ -357,12 +492,10 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	if (r->method == HTTP_OPTIONS) {
-		http_response_begin(resp, 204, s->date);
-		http_response_header(resp, "Allow", SLICE_LIT("GET, HEAD, OPTIONS"));
-		finish_head(s, resp);
+		serve_options(s, h, resp);
 		return;
 	}
-	len = path_normalize(r->path, s->path, sizeof s->path - sizeof "/index.html", &flags);
+	len = path_normalize(r->path, s->path, sizeof s->path - 16, &flags);
 	if (len < 0) {
 		serve_error(s, len == PATH_TOO_LONG ? 414 : 400, head_only, resp);
 		return;
@@ -383,34 +516,22 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
 			return;
 	}
-	fd = path_open(s->root, s->path);
+	fd = open_stat(s, &st);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		fd = open_alternative(s, r, &len, flags, &st);
 	if (fd < 0) {
 		serve_error(s, errno_status(-fd), head_only, resp);
 		return;
 	}
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		serve_error(s, 500, head_only, resp);
-		return;
-	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		if (!(flags & PATH_TRAILING_SLASH) && len > 0 && !(len == 1 && s->path[0] == '.')) {
+		if (!(flags & PATH_TRAILING_SLASH) && !(len == 1 && s->path[0] == '.')) {
 			redirect_to_dir(s, r, (size_t)len, resp);
 			return;
 		}
-		if (len == 1 && s->path[0] == '.')
-			len = 0;
-		memcpy(s->path + len, len ? "/index.html" : "index.html", len ? 12 : 11);
-		len += len ? 11 : 10;
-		fd = path_open(s->root, s->path);
+		fd = open_index(s, &len, &st);
 		if (fd < 0) {
-			serve_error(s, -fd == ENOENT ? 403 : errno_status(-fd), head_only, resp);
-			return;
-		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			serve_error(s, 403, head_only, resp);
+			serve_error(s, fd == -ENOENT ? 403 : errno_status(-fd), head_only, resp);
 			return;
 		}
 	} else if (flags & PATH_TRAILING_SLASH) {

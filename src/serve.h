@@ -26,7 +26,6 @@ struct serve_ctx {
 	const struct path_root *root;
 	const struct own_file *own; /* array ended by ino == 0 */
 	struct file_cache *cache;   /* this thread's, or NULL */
-	const char *cache_control;  /* "Cache-Control: ...\r\n" or "" */
 	const char *date;           /* the current IMF-fixdate */
 	uint32_t now;               /* monotonic seconds, for the cache */
 	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */

@@ -61,10 +61,6 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 	w->serve.cfg = cfg;
 	w->serve.root = root;
 	w->serve.own = own;
-	if (cfg->max_age >= 0)
-		snprintf(w->cache_control, sizeof w->cache_control, "Cache-Control: max-age=%ld\r\n",
-			 cfg->max_age);
-	w->serve.cache_control = w->cache_control;
 	if (cfg->cache_bytes) {
 		if (file_cache_init(&w->cache, FILE_CACHE_ENTRIES, cfg->cache_bytes / (size_t)cfg->threads,
 				    FILE_CACHE_MAX_FILE) < 0)

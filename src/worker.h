@@ -48,7 +48,6 @@ struct worker {
 
 	struct serve_ctx serve;
 	struct file_cache cache;
-	char cache_control[48];
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
 	struct access_log log;
 };
