@@ -59,6 +59,7 @@ static const struct option options[] = {
 	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 	{ "cache-size", required_argument, NULL, OPT_CACHE },
 	{ "no-smart-cache", no_argument, NULL, OPT_NO_SMART_CACHE },
+	{ "list", no_argument, NULL, 'l' },
 	{ "pretty-urls", no_argument, NULL, OPT_PRETTY_URLS },
 	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "header", required_argument, NULL, 'H' },
@@ -98,6 +99,7 @@ static void usage(FILE *out)
 		"      --access-log on|off   log one line per request (default on)\n"
 		"      --cache-size BYTES    memory for small hot files, 0 disables (default 67108864)\n"
 		"      --index NAME          directory index file, repeatable (default index.html)\n"
+		"  -l, --list                list directories that have no index file\n"
 		"  -H, --header 'NAME: VALUE'  add a header to every response, repeatable\n"
 		"      --cors [ORIGIN]       allow cross-origin requests (default origin *)\n"
 		"      --fallback FILE       answer missing non-asset paths with FILE (single-page apps)\n"
@@ -234,7 +236,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		.extra_headers = "",
 	};
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:lhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p': c->port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case 'd': root = optarg; break;
@@ -255,6 +257,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_DOTFILES: c->dotfiles = true; break;
 		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
 		case OPT_NO_SMART_CACHE: c->smart_cache = false; break;
+		case 'l': c->list = true; break;
 		case OPT_PRETTY_URLS: c->pretty_urls = true; break;
 		case OPT_INDEX: add_index(c, optarg); break;
 		case 'H': add_header(c, optarg); break;

@@ -28,6 +28,7 @@ struct config {
 	bool no_symlinks;
 	bool smart_cache;      /* immutable for hashed names, no-cache for HTML */
 	bool pretty_urls;      /* /about -> about.html */
+	bool list;             /* directory listings where there is no index */
 	const char **indexes;  /* directory index names, in order */
 	unsigned nindexes;
 	const char *extra_headers; /* "Name: value\r\n" lines from -H, or "" */

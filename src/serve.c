@@ -4,7 +4,10 @@
  * conditional and range decision of http_cond for the file. */
 #include "serve.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +15,7 @@
 
 #include "cache_policy.h"
 #include "http_date.h"
+#include "listing.h"
 #include "mime.h"
 
 static char boundary[40] = "00000000000000000000";
@@ -373,6 +377,123 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
 	return true;
 }
 
+/* Reads the directory s->path (len bytes, "." for the root) into l,
+ * leaving out what is not served: dotfiles (unless --dotfiles), the
+ * server's own files, and symlinks that do not resolve inside the root. */
+static int read_listing(struct serve_ctx *s, size_t len, struct listing *l)
+{
+	int fd = path_open(s->root, s->path);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (name[0] == '.' && !s->cfg->dotfiles && strcmp(name, ".well-known") != 0)
+			continue;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			/* Listed only if serving it would work. */
+			char rel[SERVE_PATH_MAX];
+			int n = snprintf(rel, sizeof rel, "%s/%s", len == 1 && s->path[0] == '.' ? "." : s->path,
+					 name);
+			if (n <= 0 || (size_t)n >= sizeof rel)
+				continue;
+			int t = path_open(s->root, rel);
+			if (t < 0)
+				continue;
+			int ok = fstat(t, &st);
+			close(t);
+			if (ok < 0)
+				continue;
+		}
+		if ((!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) || is_own_file(s, &st))
+			continue;
+		if (listing_add(l, name, S_ISDIR(st.st_mode), (uint64_t)st.st_size, st.st_mtim.tv_sec) < 0)
+			break;
+	}
+	closedir(d);
+	listing_sort(l);
+	return 0;
+}
+
+/* A generated page whose bytes were malloc'd: they travel as a blob. */
+static void serve_generated(struct serve_ctx *s, const struct request *r, char *page, size_t len,
+			    const char *type, struct response *resp)
+{
+	struct fc_blob *b = malloc(sizeof *b + len + 1);
+	if (!b) {
+		free(page);
+		serve_error(s, 500, r->method == HTTP_HEAD, resp);
+		return;
+	}
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->data, page, len);
+	free(page);
+	http_response_begin(resp, 200, s->date);
+	http_response_header(resp, "Content-Type", slice_make(type, strlen(type)));
+	http_response_header_u64(resp, "Content-Length", len);
+	http_response_header(resp, "Cache-Control", SLICE_LIT("no-cache"));
+	http_response_header(resp, "Vary", SLICE_LIT("Accept"));
+	generated_page_headers(resp);
+	finish_head(s, resp);
+	if (r->method == HTTP_HEAD || len == 0) {
+		fc_blob_put(b);
+		return;
+	}
+	resp->blob = b;
+	resp->segs[0] = (struct body_seg){ b->data, 0, len };
+	resp->nsegs = 1;
+	resp->body_len = len;
+}
+
+static bool wants_json(const struct http_head *h)
+{
+	const struct http_header *a = http_head_find(h, "accept");
+	return a && http_list_has(a->value, "application/json");
+}
+
+static void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+			  size_t len, struct response *resp)
+{
+	struct listing l = { 0 };
+	size_t n = 0;
+	char *page = NULL;
+	int rc = read_listing(s, len, &l);
+	if (rc < 0) {
+		serve_error(s, errno_status(-rc), r->method == HTTP_HEAD, resp);
+		return;
+	}
+	bool json = wants_json(h);
+	if (json) {
+		page = listing_json(&l, &n);
+	} else {
+		/* The heading shows the decoded URL path of the directory. */
+		char dir[SERVE_PATH_MAX + 2];
+		if (len == 1 && s->path[0] == '.')
+			snprintf(dir, sizeof dir, "/");
+		else
+			snprintf(dir, sizeof dir, "/%s/", s->path);
+		page = listing_html(&l, dir, &n);
+	}
+	listing_free(&l);
+	if (!page) {
+		serve_error(s, 500, r->method == HTTP_HEAD, resp);
+		return;
+	}
+	serve_generated(s, r, page, n, json ? "application/json" : "text/html; charset=utf-8", resp);
+}
+
 /* OPTIONS: the methods, and for a CORS preflight (an Origin with
  * Access-Control-Request-Method) what the browser may do. */
 static void serve_options(struct serve_ctx *s, const struct http_head *h, struct response *resp)
@@ -529,7 +650,12 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			redirect_to_dir(s, r, (size_t)len, resp);
 			return;
 		}
+		size_t dir_len = (size_t)len;
 		fd = open_index(s, &len, &st);
+		if (fd == -ENOENT && s->cfg->list) {
+			serve_listing(s, h, r, dir_len, resp);
+			return;
+		}
 		if (fd < 0) {
 			serve_error(s, fd == -ENOENT ? 403 : errno_status(-fd), head_only, resp);
 			return;

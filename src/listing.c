@@ -1,0 +1,246 @@
+/* listing.c - the page a directory without an index shows with --list.
+ * Names come from the file system and may hold anything but '/' and NUL:
+ * in HTML they are escaped, in links percent-encoded, in JSON escaped, so
+ * a file named "<script>" is just a name. */
+#include "listing.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void put_html(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': puts_(b, "&lt;"); break;
+		case '>': puts_(b, "&gt;"); break;
+		case '&': puts_(b, "&amp;"); break;
+		case '"': puts_(b, "&quot;"); break;
+		case '\'': puts_(b, "&#39;"); break;
+		default: put(b, s, 1);
+		}
+	}
+}
+
+/* Percent-encodes everything but unreserved characters, so the link is a
+ * relative path segment whatever the name holds (':' included, which
+ * would otherwise read as a scheme). */
+static void put_url(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			put(b, s, 1);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			put(b, e, 3);
+		}
+	}
+}
+
+static void put_json_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	put(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(b, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			put(b, e, 6);
+		} else {
+			put(b, s, 1);
+		}
+	}
+	put(b, "\"", 1);
+}
+
+static void human_size(uint64_t n, char *out, size_t cap)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, cap, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static void iso_time(time_t t, char *out, size_t cap)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct listing_entry *x = a, *y = b;
+	if (x->is_dir != y->is_dir)
+		return x->is_dir ? -1 : 1;
+	int c = strverscmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+void listing_sort(struct listing *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmp_entry);
+}
+
+int listing_add(struct listing *l, const char *name, bool is_dir, uint64_t size, time_t mtime)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct listing_entry *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	l->v[l->n++] = (struct listing_entry){ copy, is_dir, size, mtime };
+	return 0;
+}
+
+void listing_free(struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+char *listing_html(const struct listing *l, const char *dir, size_t *len)
+{
+	struct buf b = { 0 };
+	puts_(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		  "<title>Index of ");
+	put_html(&b, dir);
+	puts_(&b, "</title>\n<style>\n"
+		  "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\n"
+		  "main{max-width:60rem;margin:2rem auto;padding:0 1rem}\n"
+		  "h1{font-size:1.3rem;word-break:break-all}\n"
+		  "table{width:100%;border-collapse:collapse}\n"
+		  "th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e5e5e5}\n"
+		  "td.size,th.size{text-align:right;white-space:nowrap}\n"
+		  "td.time{white-space:nowrap;color:#555}\n"
+		  "a{color:#0a58ca;text-decoration:none;word-break:break-all}a:hover{text-decoration:underline}\n"
+		  "@media (max-width:600px){td.time,th.time{display:none}}\n"
+		  "</style>\n</head>\n<body>\n<main>\n<h1>Index of ");
+	put_html(&b, dir);
+	puts_(&b, "</h1>\n<table>\n<thead><tr><th>Name</th><th class=\"size\">Size</th>"
+		  "<th class=\"time\">Modified (UTC)</th></tr></thead>\n<tbody>\n");
+	if (strcmp(dir, "/") != 0)
+		puts_(&b, "<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td>"
+			  "<td class=\"time\"></td></tr>\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listing_entry *e = &l->v[i];
+		char size[32], when[32];
+		iso_time(e->mtime, when, sizeof when);
+		if (e->is_dir)
+			snprintf(size, sizeof size, "-");
+		else
+			human_size(e->size, size, sizeof size);
+		puts_(&b, "<tr><td><a href=\"./");
+		put_url(&b, e->name);
+		if (e->is_dir)
+			puts_(&b, "/");
+		puts_(&b, "\">");
+		put_html(&b, e->name);
+		if (e->is_dir)
+			puts_(&b, "/");
+		putf(&b, "</a></td><td class=\"size\">%s</td><td class=\"time\">%s</td></tr>\n", size,
+		     when);
+	}
+	puts_(&b, "</tbody>\n</table>\n</main>\n</body>\n</html>\n");
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+char *listing_json(const struct listing *l, size_t *len)
+{
+	struct buf b = { 0 };
+	puts_(&b, "[");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct listing_entry *e = &l->v[i];
+		struct tm tm;
+		char when[32];
+		gmtime_r(&e->mtime, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		puts_(&b, i ? ",\n{\"name\":" : "\n{\"name\":");
+		put_json_string(&b, e->name);
+		putf(&b, ",\"type\":\"%s\",\"size\":%llu,\"mtime\":\"%s\"}",
+		     e->is_dir ? "directory" : "file", (unsigned long long)(e->is_dir ? 0 : e->size),
+		     when);
+	}
+	puts_(&b, l->n ? "\n]\n" : "]\n");
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
