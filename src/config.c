@@ -35,6 +35,7 @@ enum {
 	OPT_INDEX,
 	OPT_CORS,
 	OPT_FALLBACK,
+	OPT_MIME_TYPES,
 };
 
 static const struct option options[] = {
@@ -65,6 +66,7 @@ static const struct option options[] = {
 	{ "header", required_argument, NULL, 'H' },
 	{ "cors", optional_argument, NULL, OPT_CORS },
 	{ "fallback", required_argument, NULL, OPT_FALLBACK },
+	{ "mime-types", required_argument, NULL, OPT_MIME_TYPES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -104,6 +106,7 @@ static void usage(FILE *out)
 		"      --cors [ORIGIN]       allow cross-origin requests (default origin *)\n"
 		"      --fallback FILE       answer missing non-asset paths with FILE (single-page apps)\n"
 		"      --pretty-urls         serve /about from about.html\n"
+		"      --mime-types FILE     extra types from a mime.types file (default /etc/mime.types)\n"
 		"      --no-smart-cache      only --max-age decides Cache-Control\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
@@ -270,6 +273,7 @@ void config_parse(int argc, char **argv, struct config *c)
 				die_usage("invalid --cors origin '%s'", c->cors_origin);
 			break;
 		case OPT_FALLBACK: c->fallback = optarg; break;
+		case OPT_MIME_TYPES: c->mime_types = optarg; break;
 		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "listen.h"
+#include "mime.h"
 #include "path.h"
 #include "serve.h"
 #include "signals.h"
@@ -98,6 +99,12 @@ int main(int argc, char **argv)
 	if (cfg.daemon)
 		report_fd = daemon_start();
 
+	/* Before anything can be connected to: a stop signal that arrives
+	 * during start-up waits in the signalfd instead of killing us. */
+	sigfd = signals_init();
+	if (sigfd < 0)
+		fail("signalfd: %s", strerror(-sigfd));
+
 	int logfd = open_log(&cfg);
 	log_open(logfd, !cfg.daemon && !cfg.log_file && isatty(logfd) && !getenv("NO_COLOR"));
 	add_own(own, &nown, cfg.log_file ? logfd : -1);
@@ -128,10 +135,14 @@ int main(int argc, char **argv)
 		snprintf(boundary + 2 * i, 3, "%02x", rnd[i]);
 	serve_set_boundary(boundary);
 
+	if (cfg.mime_types) {
+		int n = mime_load(cfg.mime_types);
+		if (n < 0)
+			fail("cannot read mime types file %s: %s", cfg.mime_types, strerror(-n));
+	} else if (access("/etc/mime.types", R_OK) == 0) {
+		mime_load("/etc/mime.types");
+	}
 	raise_nofile(&cfg);
-	sigfd = signals_init();
-	if (sigfd < 0)
-		fail("signalfd: %s", strerror(-sigfd));
 
 	for (int i = 0; i < cfg.threads; i++) {
 		int rc = worker_init(&workers[i], i, &cfg, fds[i], &root, own);
@@ -186,5 +197,6 @@ int main(int argc, char **argv)
 	free(workers);
 	free(fds);
 	free((void *)cfg.root);
+	mime_unload();
 	return 0;
 }

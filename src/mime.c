@@ -1,7 +1,12 @@
 /* mime.c - a sorted table of extensions searched with bsearch. */
 #include "mime.h"
 
+#include <stdbool.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct mime_entry {
 	const char *ext;
@@ -101,6 +106,97 @@ static int cmp_entry(const void *key, const void *elem)
 	return strcmp(key, ((const struct mime_entry *)elem)->ext);
 }
 
+/* Entries from mime_load, sorted like the built-in table. */
+static struct mime_entry *loaded;
+static size_t nloaded;
+static char **types; /* each loaded type string once; entries share them */
+static size_t ntypes;
+
+static int cmp_sort(const void *a, const void *b)
+{
+	return strcmp(((const struct mime_entry *)a)->ext, ((const struct mime_entry *)b)->ext);
+}
+
+/* A copy of type, with the charset for text; remembered for mime_unload. */
+static const char *with_charset(const char *type)
+{
+	char **v = realloc(types, (ntypes + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	types = v;
+	bool text = strncmp(type, "text/", 5) == 0 || strcmp(type, "application/javascript") == 0 ||
+		    strcmp(type, "application/xml") == 0 || strstr(type, "+xml") != NULL;
+	size_t n = strlen(type);
+	char *t = malloc(n + sizeof UTF8);
+	if (!t)
+		return NULL;
+	memcpy(t, type, n + 1);
+	if (text)
+		memcpy(t + n, UTF8, sizeof UTF8);
+	types[ntypes++] = t;
+	return t;
+}
+
+void mime_unload(void)
+{
+	for (size_t i = 0; i < nloaded; i++)
+		free((void *)loaded[i].ext);
+	for (size_t i = 0; i < ntypes; i++)
+		free(types[i]);
+	free(loaded);
+	free(types);
+	loaded = NULL;
+	types = NULL;
+	nloaded = ntypes = 0;
+}
+
+int mime_load(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096];
+	size_t cap = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof line, f)) {
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		for (char *p = line; *p; p++)
+			if (*p == ';' || *p == '{' || *p == '}' || *p == '\t' || *p == '\r' || *p == '\n')
+				*p = ' ';
+		char *save = NULL, *type = strtok_r(line, " ", &save);
+		if (type && strcmp(type, "types") == 0)
+			type = strtok_r(NULL, " ", &save);
+		if (!type || !strchr(type, '/'))
+			continue;
+		const char *full = NULL;
+		for (char *ext; (ext = strtok_r(NULL, " ", &save));) {
+			if (strlen(ext) >= MIME_EXT_MAX)
+				continue;
+			if (!full && !(full = with_charset(type)))
+				break;
+			if (nloaded == cap) {
+				cap = cap ? cap * 2 : 256;
+				struct mime_entry *v = realloc(loaded, cap * sizeof *v);
+				if (!v)
+					break;
+				loaded = v;
+			}
+			char *e = strdup(ext);
+			if (!e)
+				break;
+			for (char *q = e; *q; q++)
+				*q = slice_lower(*q);
+			loaded[nloaded++] = (struct mime_entry){ e, full };
+		}
+	}
+	fclose(f);
+	if (nloaded)
+		qsort(loaded, nloaded, sizeof *loaded, cmp_sort);
+	return (int)nloaded;
+}
+
 const char *mime_lookup(struct slice name)
 {
 	char ext[MIME_EXT_MAX];
@@ -117,6 +213,11 @@ const char *mime_lookup(struct slice name)
 	for (size_t k = 0; k < n; k++)
 		ext[k] = slice_lower(name.ptr[i + k]);
 	ext[n] = '\0';
+	if (nloaded) {
+		const struct mime_entry *l = bsearch(ext, loaded, nloaded, sizeof *loaded, cmp_entry);
+		if (l)
+			return l->type;
+	}
 	const struct mime_entry *e =
 		bsearch(ext, table, sizeof(table) / sizeof(table[0]), sizeof(table[0]), cmp_entry);
 	return e ? e->type : "application/octet-stream";

@@ -9,6 +9,16 @@
  * The returned string is static. */
 const char *mime_lookup(struct slice name);
 
+/* Loads an Apache-style mime.types file ("type ext ext ..." per line,
+ * '#' comments) or nginx's "types { type ext ...; }" form. Its entries
+ * take precedence over the built-in table; text types get
+ * "; charset=utf-8". Call at start-up, before threads. Returns the number
+ * of extensions loaded or -errno. */
+int mime_load(const char *path);
+
+/* Forgets what mime_load added. */
+void mime_unload(void);
+
 /* Number of entries in the built-in table (for tests). */
 unsigned mime_table_size(void);
 
