@@ -4,6 +4,20 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -pthread -MMD -MP
 LDFLAGS += -pthread
 
+# Optional libraries, found with pkg-config; without them the features
+# report themselves unavailable (server --version lists what is in).
+define optional
+ifeq ($$(shell pkg-config --exists $(1) 2>/dev/null && echo yes),yes)
+FEATURE_CFLAGS += -D$(2) $$(shell pkg-config --cflags $(1))
+LIBS += $$(shell pkg-config --libs $(1))
+endif
+endef
+$(eval $(call optional,zlib,HAVE_ZLIB))
+$(eval $(call optional,libbrotlienc,HAVE_BROTLI))
+$(eval $(call optional,libzstd,HAVE_ZSTD))
+$(eval $(call optional,libcrypt,HAVE_CRYPT))
+CFLAGS += $(FEATURE_CFLAGS)
+
 SRC      := $(wildcard src/*.c)
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
 LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
@@ -18,7 +32,7 @@ all: bin/server
 
 bin/server: $(OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -26,7 +40,7 @@ build/obj/%.o: src/%.c
 
 build/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
 run: bin/server
 	./bin/server
@@ -47,13 +61,13 @@ asan:
 
 bin/server-asan: $(SRC)
 	@mkdir -p build/asan bin
-	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -pthread -o $@ $(SRC) \
-		-fsanitize=address,undefined -pthread
+	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE $(FEATURE_CFLAGS) -Wall -Wextra -pthread -o $@ $(SRC) \
+		-fsanitize=address,undefined -pthread $(LIBS)
 
 build/asan/tests/%: tests/unit/%.c $(filter-out src/main.c,$(SRC)) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -pthread -Isrc -o $@ $< \
-		$(filter-out src/main.c,$(SRC)) -fsanitize=address,undefined -pthread
+	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE $(FEATURE_CFLAGS) -Wall -Wextra -pthread -Isrc -o $@ $< \
+		$(filter-out src/main.c,$(SRC)) -fsanitize=address,undefined -pthread $(LIBS)
 
 test-asan: bin/server-asan $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 	@python3 tests/run_unit.py $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)

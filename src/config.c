@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "version.h"
 
 enum {
@@ -36,6 +37,8 @@ enum {
 	OPT_CORS,
 	OPT_FALLBACK,
 	OPT_MIME_TYPES,
+	OPT_COMPRESS,
+	OPT_NO_COMPRESS,
 };
 
 static const struct option options[] = {
@@ -67,6 +70,8 @@ static const struct option options[] = {
 	{ "cors", optional_argument, NULL, OPT_CORS },
 	{ "fallback", required_argument, NULL, OPT_FALLBACK },
 	{ "mime-types", required_argument, NULL, OPT_MIME_TYPES },
+	{ "compress", no_argument, NULL, OPT_COMPRESS },
+	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -108,6 +113,8 @@ static void usage(FILE *out)
 		"      --pretty-urls         serve /about from about.html\n"
 		"      --mime-types FILE     extra types from a mime.types file (default /etc/mime.types)\n"
 		"      --no-smart-cache      only --max-age decides Cache-Control\n"
+		"      --compress, --no-compress  compress text types on the fly (default on;\n"
+		"                            precompressed .br/.zst/.gz files are always used)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -236,6 +243,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		.access_log = true,
 		.cache_bytes = 64 << 20,
 		.smart_cache = true,
+		.compress = true,
 		.extra_headers = "",
 	};
 	opterr = 0;
@@ -274,6 +282,8 @@ void config_parse(int argc, char **argv, struct config *c)
 			break;
 		case OPT_FALLBACK: c->fallback = optarg; break;
 		case OPT_MIME_TYPES: c->mime_types = optarg; break;
+		case OPT_COMPRESS: c->compress = true; break;
+		case OPT_NO_COMPRESS: c->compress = false; break;
 		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
@@ -281,7 +291,15 @@ void config_parse(int argc, char **argv, struct config *c)
 			c->access_log = strcmp(optarg, "on") == 0;
 			break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("%s\n", SERVER_SOFTWARE); exit(0);
+		case 'V':
+			printf("%s\nfeatures:%s%s\n", SERVER_SOFTWARE, compress_features(),
+#ifdef HAVE_CRYPT
+			       " basic-auth"
+#else
+			       ""
+#endif
+			);
+			exit(0);
 		case ':':
 			fprintf(stderr, "server: option '%s' needs a value\n", argv[optind - 1]);
 			usage(stderr);

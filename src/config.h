@@ -29,6 +29,7 @@ struct config {
 	bool smart_cache;      /* immutable for hashed names, no-cache for HTML */
 	bool pretty_urls;      /* /about -> about.html */
 	bool list;             /* directory listings where there is no index */
+	bool compress;         /* compress text types on the fly */
 	const char **indexes;  /* directory index names, in order */
 	unsigned nindexes;
 	const char *extra_headers; /* "Name: value\r\n" lines from -H, or "" */

@@ -113,7 +113,7 @@ struct fc_entry *file_cache_find(struct file_cache *fc, const char *key, size_t 
 
 bool file_cache_same(const struct fc_entry *e, const struct stat *st)
 {
-	return e->dev == st->st_dev && e->ino == st->st_ino && e->size == (uint64_t)st->st_size &&
+	return e->dev == st->st_dev && e->ino == st->st_ino && e->file_size == (uint64_t)st->st_size &&
 	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
@@ -124,9 +124,6 @@ struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t k
 	uint64_t size = (uint64_t)st->st_size;
 	if (!fc->buckets || size > fc->max_file || size > fc->max_bytes)
 		return NULL;
-	while (fc->lru_tail && (fc->count >= fc->max_count || fc->bytes + size > fc->max_bytes))
-		file_cache_remove(fc, fc->lru_tail);
-
 	struct fc_blob *body = malloc(sizeof *body + (size ? size : 1));
 	if (!body)
 		return NULL;
@@ -145,15 +142,30 @@ struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t k
 		free(body); /* changed while being read: serve it uncached */
 		return NULL;
 	}
+	return file_cache_add_blob(fc, key, key_len, file, st, type, hdr_extra, body, "", "", now);
+}
+
+struct fc_entry *file_cache_add_blob(struct file_cache *fc, const char *key, size_t key_len,
+				     const char *file, const struct stat *st, const char *type,
+				     struct slice hdr_extra, struct fc_blob *body,
+				     const char *etag_suffix, const char *coding, uint32_t now)
+{
+	uint64_t size = body->len;
+	if (!fc->buckets || size > fc->max_bytes) {
+		fc_blob_put(body);
+		return NULL;
+	}
+	while (fc->lru_tail && (fc->count >= fc->max_count || fc->bytes + size > fc->max_bytes))
+		file_cache_remove(fc, fc->lru_tail);
 
 	struct fc_entry *e = calloc(1, sizeof *e);
 	size_t file_len = strlen(file);
-	size_t hdr_cap = 512 + hdr_extra.len;
+	size_t hdr_cap = 512 + hdr_extra.len + strlen(coding);
 	char *mem = malloc(key_len + 1 + file_len + 1 + hdr_cap);
 	if (!e || !mem) {
 		free(e);
 		free(mem);
-		free(body);
+		fc_blob_put(body);
 		return NULL;
 	}
 	e->key = mem;
@@ -167,17 +179,30 @@ struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t k
 	e->checked = now;
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
+	e->file_size = (uint64_t)st->st_size;
 	e->size = size;
 	e->mtime = st->st_mtim;
 	e->type = type;
-	e->etag_len = http_cond_etag(e->etag, (uint64_t)st->st_ino, size, (int64_t)st->st_mtim.tv_sec,
-				     st->st_mtim.tv_nsec);
+	e->coding = coding;
+	e->etag_len = http_cond_etag(e->etag, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+				     (int64_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	size_t sl = strlen(etag_suffix);
+	if (sl && e->etag_len + sl < sizeof e->etag) {
+		/* inside the quotes: "...-gzip" */
+		memcpy(e->etag + e->etag_len - 1, etag_suffix, sl);
+		e->etag_len += sl;
+		e->etag[e->etag_len - 1] = '"';
+		e->etag[e->etag_len] = '\0';
+	}
 	http_date_format(st->st_mtim.tv_sec, e->last_modified);
 	int n = snprintf(e->hdr, hdr_cap,
-			 "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: bytes\r\n"
+			 "Content-Type: %s\r\nContent-Length: %llu\r\n%s%s"
 			 "Last-Modified: %s\r\nETag: %s\r\n%.*s",
-			 type, (unsigned long long)size, e->last_modified, e->etag, (int)hdr_extra.len,
-			 hdr_extra.ptr);
+			 type, (unsigned long long)size, coding,
+			 /* ranges are served from the identity form only */
+			 strncmp(coding, "Content-Encoding", 16) == 0 ? "" : "Accept-Ranges: bytes\r\n",
+			 e->last_modified, e->etag,
+			 (int)hdr_extra.len, hdr_extra.ptr);
 	e->hdr_len = n > 0 && (size_t)n < hdr_cap ? (size_t)n : 0;
 	e->body = body;
 

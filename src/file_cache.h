@@ -32,7 +32,8 @@ struct fc_entry {
 	uint32_t checked; /* monotonic second of the last validation */
 	dev_t dev;
 	ino_t ino;
-	uint64_t size;
+	uint64_t file_size; /* of the file on disk, for revalidation */
+	uint64_t size;      /* of the representation: body->len */
 	struct timespec mtime;
 	const char *type;
 	char etag[64];
@@ -41,6 +42,8 @@ struct fc_entry {
 	char *hdr;       /* Content-Type ... ETag lines of a 200 response */
 	size_t hdr_len;
 	struct fc_blob *body;
+	const char *coding; /* "Content-Encoding: ...\r\nVary: ...\r\n" of an encoded entry, or "" */
+	unsigned codings;   /* bits (1 << enc) this file could also be sent with */
 };
 
 struct file_cache {
@@ -70,6 +73,15 @@ struct fc_entry *file_cache_find(struct file_cache *fc, const char *key, size_t 
 struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t key_len,
 				const char *file, int fd, const struct stat *st, const char *type,
 				struct slice hdr_extra, uint32_t now);
+
+/* Adds a representation whose bytes the caller made (body: one reference
+ * passes to the cache), e.g. a compressed form of file. etag_suffix is
+ * appended inside the ETag's quotes; coding is the Content-Encoding line
+ * (static). Returns the entry, or NULL (the reference is dropped). */
+struct fc_entry *file_cache_add_blob(struct file_cache *fc, const char *key, size_t key_len,
+				     const char *file, const struct stat *st, const char *type,
+				     struct slice hdr_extra, struct fc_blob *body,
+				     const char *etag_suffix, const char *coding, uint32_t now);
 
 /* True if st still describes the file the entry was made from. */
 bool file_cache_same(const struct fc_entry *e, const struct stat *st);

@@ -170,6 +170,10 @@ int http_request_read(const struct http_head *h, struct request *r)
 			if (slice_eq_ci(n, "range"))
 				r->cond |= REQ_RANGE;
 			break;
+		case 'a':
+			if (slice_eq_ci(n, "accept-encoding"))
+				r->accept_encoding = true;
+			break;
 		case 'e':
 			if (slice_eq_ci(n, "expect")) {
 				if (slice_eq_ci(v, "100-continue"))

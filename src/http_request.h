@@ -27,6 +27,7 @@ struct request {
 	struct slice host;      /* from the absolute-form target, else the Host field */
 	uint64_t content_length; /* request body length, 0 if none */
 	unsigned cond;           /* enum request_cond bits: fields http_cond reads */
+	bool accept_encoding;    /* an Accept-Encoding field is present */
 };
 
 /* Which conditional or range fields a request carries; a request with

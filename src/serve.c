@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "cache_policy.h"
+#include "compress.h"
+#include "http_encoding.h"
 #include "http_date.h"
 #include "listing.h"
 #include "mime.h"
@@ -164,7 +166,8 @@ struct representation {
 	struct file_meta meta;
 	const char *type;
 	const char *last_modified;
-	char cc[80]; /* the Cache-Control line, or "" */
+	const char *coding; /* Content-Encoding and Vary lines, or "" */
+	char cc[80];        /* the Cache-Control line, or "" */
 };
 
 static void set_policy(struct serve_ctx *s, struct representation *rep, const char *name)
@@ -235,6 +238,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 	case COND_NOT_MODIFIED:
 		http_response_begin(resp, 304, s->date);
 		add_validators(resp, rep);
+		http_response_append(resp, rep->coding, strlen(rep->coding));
 		http_response_append(resp, rep->cc, strlen(rep->cc));
 		finish_head(s, resp);
 		goto no_body;
@@ -279,6 +283,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		}
 		http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 		add_validators(resp, rep);
+		http_response_append(resp, rep->coding, strlen(rep->coding));
 		http_response_append(resp, rep->cc, strlen(rep->cc));
 		break;
 	default:
@@ -292,7 +297,8 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 			http_response_header_u64(resp, "Content-Length", size);
 			http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 			add_validators(resp, rep);
-			http_response_append(resp, rep->cc, strlen(rep->cc));
+			http_response_append(resp, rep->coding, strlen(rep->coding));
+		http_response_append(resp, rep->cc, strlen(rep->cc));
 		}
 		resp->segs[0] = body_bytes(rep, 0, size);
 		resp->nsegs = size ? 1 : 0;
@@ -316,19 +322,156 @@ no_body:
 		close(rep->fd);
 }
 
+/* The Content-Encoding (and Vary) lines of a coding. */
+static const char *coding_lines(enum http_encoding e)
+{
+	static const char *const lines[ENC_COUNT] = {
+		"Vary: Accept-Encoding\r\n",
+		"Content-Encoding: br\r\nVary: Accept-Encoding\r\n",
+		"Content-Encoding: zstd\r\nVary: Accept-Encoding\r\n",
+		"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n",
+	};
+	return lines[e];
+}
+
+#define COMPRESS_MIN 256                /* smaller bodies gain nothing */
+#define COMPRESS_MAX (16u << 20)        /* larger ones are sent as they are */
+
+/* Codings a file can be sent with: precompressed sidecars no older than
+ * the file (a stale one is never used), and on-the-fly coding of text. */
+static unsigned file_codings(struct serve_ctx *s, const char *path, const struct stat *st,
+			     const char *type)
+{
+	unsigned mask = 0;
+	size_t n = strlen(path);
+	char side[SERVE_PATH_MAX + 8];
+	for (int e = ENC_BR; e < ENC_COUNT; e++) {
+		const char *suf = http_encoding_suffix((enum http_encoding)e);
+		if (n + strlen(suf) + 1 > sizeof side)
+			continue;
+		memcpy(side, path, n);
+		strcpy(side + n, suf);
+		struct stat ss;
+		int fd = path_open(s->root, side);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &ss) == 0 && S_ISREG(ss.st_mode) &&
+		    (ss.st_mtim.tv_sec > st->st_mtim.tv_sec ||
+		     (ss.st_mtim.tv_sec == st->st_mtim.tv_sec && ss.st_mtim.tv_nsec >= st->st_mtim.tv_nsec)))
+			mask |= 1u << e;
+		close(fd);
+	}
+	if (s->cfg->compress && s->cache && compress_type_ok(type) && st->st_size >= COMPRESS_MIN &&
+	    (uint64_t)st->st_size <= COMPRESS_MAX)
+		mask |= compress_available() << 16; /* on the fly: bits 16 and up */
+	return mask;
+}
+
+/* The cache key of a coded form: "\x01gzip:" + the identity key. */
+static size_t coded_key(struct serve_ctx *s, enum http_encoding e, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "\x01%s:%s", http_encoding_name(e), s->key);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Sends the sidecar path+suffix as the representation. */
+static bool serve_sidecar(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+			  enum http_encoding e, const char *type, struct response *resp, char *extra,
+			  size_t extra_cap)
+{
+	char side[SERVE_PATH_MAX + 8];
+	struct stat st;
+	int n = snprintf(side, sizeof side, "%s%s", s->path, http_encoding_suffix(e));
+	if (n <= 0 || (size_t)n >= sizeof side)
+		return false;
+	int fd = path_open(s->root, side);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	struct representation rep = { .fd = fd, .type = type, .coding = coding_lines(e) };
+	set_policy(s, &rep, s->path);
+	rep.meta.size = (uint64_t)st.st_size;
+	rep.meta.mtime = st.st_mtim.tv_sec;
+	rep.meta.etag = slice_make(s->etag, http_cond_etag(s->etag, (uint64_t)st.st_ino, rep.meta.size,
+							   (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
+	http_date_format(st.st_mtim.tv_sec, s->last_modified);
+	rep.last_modified = s->last_modified;
+	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+	return true;
+}
+
+static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+			 struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap);
+
+/* Compresses the file (fd) with e, caches the result under its coded key
+ * and serves it from there. */
+static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+			     enum http_encoding e, int fd, const struct stat *st, const char *type,
+			     struct response *resp, char *extra, size_t extra_cap)
+{
+	char key[SERVE_PATH_MAX + 16], suffix[16], cc[80];
+	size_t klen = coded_key(s, e, key, sizeof key);
+	size_t len = (size_t)st->st_size, got = 0;
+	char *data = klen ? malloc(len) : NULL;
+	if (!data)
+		return false;
+	while (got < len) {
+		ssize_t n = pread(fd, data + got, len - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	struct fc_blob *body = got == len ? compress_encode(e, data, len) : NULL;
+	free(data);
+	if (!body)
+		return false;
+	cache_policy_header(slice_make(s->path, strlen(s->path)), type, s->cfg->max_age,
+			    s->cfg->smart_cache, cc, sizeof cc);
+	snprintf(suffix, sizeof suffix, "-%s", http_encoding_name(e));
+	struct fc_entry *ent = file_cache_add_blob(s->cache, key, klen, s->path, st, type,
+						   slice_make(cc, strlen(cc)), body, suffix,
+						   coding_lines(e), s->now);
+	if (!ent)
+		return false;
+	ent->checked = s->now;
+	return serve_cached(s, h, r, ent, resp, extra, extra_cap);
+}
+
 static void serve_file(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		       int fd, const struct stat *st, struct slice name, struct response *resp,
-		       char *extra, size_t extra_cap)
+		       char *extra, size_t extra_cap, const enum http_encoding *order, int nenc)
 {
 	struct representation rep = { .fd = fd, .type = mime_lookup(name) };
-	set_policy(s, &rep, s->path);
+	unsigned codings = file_codings(s, s->path, st, rep.type);
 
+	/* Content negotiation first: a coded form the client prefers. */
+	for (int i = 0; i < nenc && !(r->cond & REQ_RANGE); i++) {
+		if ((codings & (1u << order[i])) &&
+		    serve_sidecar(s, h, r, order[i], rep.type, resp, extra, extra_cap)) {
+			close(fd);
+			return;
+		}
+		if ((codings & (1u << (16 + order[i]))) &&
+		    serve_compressed(s, h, r, order[i], fd, st, rep.type, resp, extra, extra_cap)) {
+			close(fd);
+			return;
+		}
+	}
+	rep.coding = codings ? coding_lines(ENC_IDENTITY) : "";
+	set_policy(s, &rep, s->path);
 	rep.meta.size = (uint64_t)st->st_size;
 	rep.meta.mtime = st->st_mtim.tv_sec;
 	if (s->cache && rep.meta.size <= s->cache->max_file) {
+		char extra_lines[160];
+		snprintf(extra_lines, sizeof extra_lines, "%s%s", rep.coding, rep.cc);
 		rep.e = file_cache_add(s->cache, s->key, strlen(s->key), s->path, fd, st, rep.type,
-				       slice_make(rep.cc, strlen(rep.cc)), s->now);
+				       slice_make(extra_lines, strlen(extra_lines)), s->now);
 		if (rep.e) {
+			rep.e->codings = codings;
+			rep.e->coding = rep.coding;
 			close(fd);
 			rep.fd = -1;
 			rep.meta.etag = slice_make(rep.e->etag, rep.e->etag_len);
@@ -357,7 +500,9 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
 		bool same = fd >= 0 && fstat(fd, &st) == 0 && file_cache_same(e, &st);
 		if (fd >= 0)
 			close(fd);
-		if (!same) {
+		/* Sidecars may have come or gone: the identity entry's
+		 * codings are looked at again. */
+		if (!same || (e->key[0] != '\x01' && file_codings(s, e->file, &st, e->type) != e->codings)) {
 			file_cache_remove(s->cache, e);
 			return false;
 		}
@@ -368,6 +513,7 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
 		.e = e,
 		.type = e->type,
 		.last_modified = e->last_modified,
+		.coding = e->coding,
 		.meta = { .size = e->size, .mtime = e->mtime.tv_sec,
 			  .etag = slice_make(e->etag, e->etag_len) },
 	};
@@ -632,9 +778,26 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (flags & PATH_TRAILING_SLASH)
 		s->key[klen++] = '/';
 	s->key[klen] = '\0';
+	enum http_encoding order[3];
+	bool identity_ok;
+	int nenc = 0;
+	unsigned accepted = 0;
+	if (r->accept_encoding && !(r->cond & REQ_RANGE))
+		nenc = http_encoding_order(h, order, &identity_ok);
+	for (int i = 0; i < nenc; i++)
+		accepted |= 1u << order[i] | 1u << (16 + order[i]);
 	if (s->cache) {
+		char ckey[SERVE_PATH_MAX + 16];
+		for (int i = 0; i < nenc; i++) {
+			size_t cl = coded_key(s, order[i], ckey, sizeof ckey);
+			struct fc_entry *e = cl ? file_cache_find(s->cache, ckey, cl) : NULL;
+			if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
+				return;
+		}
 		struct fc_entry *e = file_cache_find(s->cache, s->key, klen);
-		if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
+		/* The identity form answers unless a coding the client takes
+		 * could be made or found (then the slow path negotiates). */
+		if (e && !(e->codings & accepted) && serve_cached(s, h, r, e, resp, extra, extra_cap))
 			return;
 	}
 	fd = open_stat(s, &st);
@@ -670,5 +833,6 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		serve_error(s, S_ISREG(st.st_mode) ? 404 : 403, head_only, resp);
 		return;
 	}
-	serve_file(s, h, r, fd, &st, slice_make(s->path, (size_t)len), resp, extra, extra_cap);
+	serve_file(s, h, r, fd, &st, slice_make(s->path, (size_t)len), resp, extra, extra_cap, order,
+		   nenc);
 }
