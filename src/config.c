@@ -39,6 +39,7 @@ enum {
 	OPT_MIME_TYPES,
 	OPT_COMPRESS,
 	OPT_NO_COMPRESS,
+	OPT_AUTH_FILE,
 };
 
 static const struct option options[] = {
@@ -72,6 +73,7 @@ static const struct option options[] = {
 	{ "mime-types", required_argument, NULL, OPT_MIME_TYPES },
 	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
+	{ "auth-file", required_argument, NULL, OPT_AUTH_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -115,6 +117,7 @@ static void usage(FILE *out)
 		"      --no-smart-cache      only --max-age decides Cache-Control\n"
 		"      --compress, --no-compress  compress text types on the fly (default on;\n"
 		"                            precompressed .br/.zst/.gz files are always used)\n"
+		"      --auth-file FILE      require Basic authentication (htpasswd, bcrypt or SHA-crypt)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -284,6 +287,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_MIME_TYPES: c->mime_types = optarg; break;
 		case OPT_COMPRESS: c->compress = true; break;
 		case OPT_NO_COMPRESS: c->compress = false; break;
+		case OPT_AUTH_FILE: c->auth_file = optarg; break;
 		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)

@@ -36,6 +36,7 @@ struct config {
 	const char *cors_origin;   /* Access-Control-Allow-Origin value, or NULL */
 	const char *fallback;      /* file for missing non-asset paths, or NULL */
 	const char *mime_types;    /* mime.types file to load, or NULL */
+	const char *auth_file;     /* htpasswd file for Basic authentication, or NULL */
 };
 
 /* Fills *c from argv. Prints usage and exits 0 for --help, the version for

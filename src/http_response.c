@@ -19,6 +19,7 @@ const char *http_status_reason(int status)
 	case 304: return "Not Modified";
 	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";

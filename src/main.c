@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "auth.h"
 #include "config.h"
 #include "daemon.h"
 #include "listen.h"
@@ -142,10 +143,16 @@ int main(int argc, char **argv)
 	} else if (access("/etc/mime.types", R_OK) == 0) {
 		mime_load("/etc/mime.types");
 	}
+	struct auth auth, *authp = NULL;
+	if (cfg.auth_file) {
+		if (auth_load(&auth, cfg.auth_file, err, sizeof err) < 0)
+			fail("%s", err);
+		authp = &auth;
+	}
 	raise_nofile(&cfg);
 
 	for (int i = 0; i < cfg.threads; i++) {
-		int rc = worker_init(&workers[i], i, &cfg, fds[i], &root, own);
+		int rc = worker_init(&workers[i], i, &cfg, fds[i], &root, own, authp);
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
@@ -198,5 +205,7 @@ int main(int argc, char **argv)
 	free(fds);
 	free((void *)cfg.root);
 	mime_unload();
+	if (authp)
+		auth_free(authp);
 	return 0;
 }

@@ -64,6 +64,9 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 	http_response_header_u64(resp, "Content-Length", n);
 	if (status == 501 || status == 405)
 		http_response_header(resp, "Allow", SLICE_LIT("GET, HEAD, OPTIONS"));
+	if (status == 401)
+		http_response_header(resp, "WWW-Authenticate",
+				     SLICE_LIT("Basic realm=\"Restricted\", charset=\"UTF-8\""));
 	generated_page_headers(resp);
 	finish_head(s, resp);
 	if (!head_only) {
@@ -761,6 +764,13 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (r->method == HTTP_OPTIONS) {
 		serve_options(s, h, resp);
 		return;
+	}
+	if (s->auth) {
+		const struct http_header *a = http_head_find(h, "authorization");
+		if (!a || !auth_check(s->auth, &s->auth_cache, a->value)) {
+			serve_error(s, 401, head_only, resp);
+			return;
+		}
 	}
 	len = path_normalize(r->path, s->path, sizeof s->path - 16, &flags);
 	if (len < 0) {

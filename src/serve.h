@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "config.h"
 #include "file_cache.h"
 #include "http_parse.h"
@@ -26,6 +27,8 @@ struct serve_ctx {
 	const struct path_root *root;
 	const struct own_file *own; /* array ended by ino == 0 */
 	struct file_cache *cache;   /* this thread's, or NULL */
+	const struct auth *auth;    /* users, or NULL: no authentication */
+	struct auth_cache auth_cache;
 	const char *date;           /* the current IMF-fixdate */
 	uint32_t now;               /* monotonic seconds, for the cache */
 	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */

@@ -43,7 +43,7 @@ static void update_clock(struct worker *w)
 }
 
 int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
-		const struct path_root *root, const struct own_file *own)
+		const struct path_root *root, const struct own_file *own, const struct auth *auth)
 {
 	struct epoll_event ev;
 
@@ -61,6 +61,7 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 	w->serve.cfg = cfg;
 	w->serve.root = root;
 	w->serve.own = own;
+	w->serve.auth = auth;
 	if (cfg->cache_bytes) {
 		if (file_cache_init(&w->cache, FILE_CACHE_ENTRIES, cfg->cache_bytes / (size_t)cfg->threads,
 				    FILE_CACHE_MAX_FILE) < 0)
@@ -219,5 +220,6 @@ void worker_destroy(struct worker *w)
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
 	file_cache_destroy(&w->cache);
+	auth_cache_clear(&w->serve.auth_cache);
 	free(w->headers);
 }

@@ -58,7 +58,7 @@ extern atomic_uint worker_conn_count;
 /* Prepares w (epoll set, wake eventfd, buffers); listen_fd is adopted.
  * Returns 0 or -errno. */
 int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
-		const struct path_root *root, const struct own_file *own);
+		const struct path_root *root, const struct own_file *own, const struct auth *auth);
 
 /* The thread body: runs until a stop is requested and drained. */
 void *worker_run(void *arg);

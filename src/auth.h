@@ -1,0 +1,50 @@
+/* auth.h - HTTP Basic authentication (RFC 7617) against an htpasswd file
+ * of bcrypt ($2y$, $2b$) or SHA-crypt ($5$, $6$) hashes, checked with
+ * libcrypt's crypt_r. */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "slice.h"
+
+struct auth_user {
+	char *name;
+	char *hash;
+};
+
+struct auth {
+	struct auth_user *users;
+	size_t n;
+};
+
+#define AUTH_CACHE 16
+
+/* Per-thread memory of recently verified Authorization values, so a
+ * browser's every request does not cost a bcrypt. */
+struct auth_cache {
+	char *value[AUTH_CACHE];
+	size_t len[AUTH_CACHE];
+	unsigned next;
+};
+
+/* Reads "user:hash" lines ('#' comments, blank lines skipped). Returns 0,
+ * or -1 with a message in err (unreadable file, unsupported hash, or no
+ * crypt support in this build). */
+int auth_load(struct auth *a, const char *path, char *err, size_t err_cap);
+
+/* True if value (an Authorization field value) carries Basic credentials
+ * of a listed user with the right password. Compares in constant time. */
+bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value);
+
+/* Decodes standard base64 (RFC 4648 section 4, padding required) into out;
+ * returns the length or -1 if malformed or too long. */
+long auth_base64_decode(struct slice in, char *out, size_t cap);
+
+void auth_cache_clear(struct auth_cache *cache);
+
+/* Frees what auth_load allocated. */
+void auth_free(struct auth *a);
+
+#endif
