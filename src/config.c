@@ -327,3 +327,14 @@ void config_parse(int argc, char **argv, struct config *c)
 		c->log_file = "server.log";
 	c->root = resolve_root(root);
 }
+
+void config_free(struct config *c)
+{
+	free(c->indexes);
+	if (c->extra_headers[0])
+		free((void *)c->extra_headers);
+	free((void *)c->root);
+	c->indexes = NULL;
+	c->extra_headers = "";
+	c->root = NULL;
+}

@@ -44,4 +44,7 @@ struct config {
  * for a document root that cannot be used. */
 void config_parse(int argc, char **argv, struct config *c);
 
+/* Frees what config_parse allocated. */
+void config_free(struct config *c);
+
 #endif

@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	free(joined);
 	free(workers);
 	free(fds);
-	free((void *)cfg.root);
+	config_free(&cfg);
 	mime_unload();
 	if (authp)
 		auth_free(authp);

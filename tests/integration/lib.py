@@ -1,13 +1,16 @@
 """Helpers for the integration tests: free ports, starting and stopping the
 real server, raw-socket and curl clients. Every process started here is
 registered and killed by kill_all() after each test."""
+import fcntl
 import os
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import termios
 import time
 
 SERVER = os.environ.get("SERVER_BIN", os.path.abspath("bin/server"))
@@ -83,6 +86,8 @@ class Server:
         env = dict(os.environ, NO_COLOR="1")
         if self.env:
             env.update(self.env)
+            # A value of None removes the variable (e.g. NO_COLOR).
+            env = {k: v for k, v in env.items() if v is not None}
         self.proc = register(subprocess.Popen(cmd, cwd=self.cwd, env=env,
                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         if not wait_port(self.port):
@@ -243,3 +248,201 @@ def make_site(files):
         with open(p, "wb") as f:
             f.write(content)
     return root
+
+
+# ---------------------------------------------------------------------------
+# Helpers added for the feature tests (test_http_*, test_daemon, ...).
+
+
+def run_server(args, timeout=10, **kw):
+    """Runs the server binary with args (for option checks that exit at
+    once); returns CompletedProcess with text output. A server that keeps
+    running is killed and reported as an AssertionError."""
+    env = dict(os.environ, NO_COLOR="1")
+    try:
+        return subprocess.run([SERVER, *args], capture_output=True, text=True,
+                              timeout=timeout, env=env, **kw)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"server {args!r} did not exit within {timeout} s "
+                             f"(stdout {e.stdout!r}, stderr {e.stderr!r})")
+
+
+def wait_for(pred, timeout=10.0, interval=0.05):
+    """Polls pred() until it is true; returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(interval)
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def proc_stat(pid):
+    """Fields of /proc/PID/stat as a dict of 1-based field number -> str
+    (field 2, comm, may contain spaces), or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    lp, rp = data.index("("), data.rindex(")")
+    fields = {1: data[:lp].strip(), 2: data[lp + 1:rp]}
+    for i, v in enumerate(data[rp + 1:].split(), start=3):
+        fields[i] = v
+    return fields
+
+
+def proc_alive(pid):
+    """True while pid exists and is not a zombie."""
+    st = proc_stat(pid)
+    return st is not None and st[3] not in ("Z", "X")
+
+
+def wait_gone(pid, timeout=15.0):
+    return wait_for(lambda: not proc_alive(pid), timeout)
+
+
+def ancestors(pid=None):
+    """PIDs of the ancestors of pid (default: this process), nearest first."""
+    out = []
+    pid = pid or os.getpid()
+    while pid > 1:
+        st = proc_stat(pid)
+        if st is None:
+            break
+        pid = int(st[4])
+        out.append(pid)
+    return out
+
+
+def run_on_pty(cmd, cwd=None, pass_fds=(), stderr_pipe=True, env=None, timeout=20.0):
+    """Runs cmd in a new session whose controlling terminal is a fresh
+    pseudo-terminal (stdin and stdout on it; stderr on a pipe, or on the
+    terminal too with stderr_pipe=False), like a command typed in a shell.
+    Waits for cmd to exit and for the terminal and pipe to be closed by
+    everyone (bounded). Returns (returncode, terminal text, stderr text)."""
+    master, slave = os.openpty()
+
+    def make_ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    if env:
+        full_env.update(env)
+    try:
+        p = subprocess.Popen(cmd, cwd=cwd, stdin=slave, stdout=slave,
+                             stderr=subprocess.PIPE if stderr_pipe else slave,
+                             start_new_session=True, preexec_fn=make_ctty,
+                             pass_fds=pass_fds, env=full_env)
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    register(p)
+    tty, err = b"", b""
+    streams = {master: "tty"}
+    if p.stderr is not None:
+        streams[p.stderr.fileno()] = "err"
+    end = time.monotonic() + timeout
+    exited_at = None
+    try:
+        while streams and time.monotonic() < end:
+            if exited_at is None and p.poll() is not None:
+                exited_at = time.monotonic()
+            if exited_at is not None and time.monotonic() - exited_at > 2.0:
+                break  # somebody else still holds the terminal or pipe
+            ready, _, _ = select.select(list(streams), [], [], 0.1)
+            for fd in ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: every slave descriptor is closed
+                    chunk = b""
+                if not chunk:
+                    del streams[fd]
+                elif streams[fd] == "tty":
+                    tty += chunk
+                else:
+                    err += chunk
+        rc = p.wait(timeout=max(0.1, end - time.monotonic()))
+    finally:
+        os.close(master)
+        if p.stderr is not None:
+            p.stderr.close()
+    return (rc, tty.decode(errors="replace").replace("\r\n", "\n"),
+            err.decode(errors="replace"))
+
+
+def exchange(port, data, timeout=5.0, half_close=False):
+    """Sends data on a fresh connection and reads until the server closes
+    (or timeout); half_close: shut down our sending side first."""
+    s = connect(port, timeout)
+    try:
+        s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        return recv_all(s, timeout)
+    finally:
+        s.close()
+
+
+def parse_seq(data, methods):
+    """Parses one response per method in methods (HEAD responses have no
+    body); returns (list of Response, remaining bytes)."""
+    out = []
+    for m in methods:
+        r, data = read_response(data, head_only=(m == "HEAD"))
+        if r is None:
+            break
+        out.append(r)
+    return out, data
+
+
+def read_one(s, head_only=False, timeout=5.0, buf=b""):
+    """Reads exactly one response from socket s (keeping the connection);
+    returns (Response or None, leftover bytes)."""
+    s.settimeout(timeout)
+    end = time.monotonic() + timeout
+    while True:
+        r, rest = read_response(buf, head_only)
+        if r is not None and (head_only or r.header("content-length") is not None
+                              or r.status in (204, 304)):
+            return r, rest
+        if time.monotonic() >= end:
+            return None, buf
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return None, buf
+        if not chunk:
+            return read_response(buf, head_only)[0], b""
+        buf += chunk
+
+
+def peer_closed(s, timeout):
+    """True if the peer closes s (EOF or reset) within timeout; data that
+    arrives first is discarded."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        if not chunk:
+            return True
+    return False
+
+
+LOG_LINE = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) - (\S+) - "([^"]*)" (\d{3}) (.+)$')
