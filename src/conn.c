@@ -13,7 +13,9 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -221,6 +223,7 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	io->out_seg = 0;
 	io->out_off = 0;
 	c->stamp = w->now;
+	c->outq = 0;
 	return CONN_SENDING;
 }
 
@@ -568,17 +571,30 @@ void conn_sweep(struct worker *w)
 			}
 			if (w->stopping)
 				c->flags |= CONN_DRAIN;
-			if (idle >= (partial || c->nreq == 0 ? cfg->head_timeout : cfg->keepalive_timeout))
+			/* Whole seconds: "> T" closes after T to T+1 s. */
+			if (idle > (partial || c->nreq == 0 ? cfg->head_timeout : cfg->keepalive_timeout))
 				conn_close(w, c);
 			break;
 		case CONN_SENDING:
 			if (w->stopping)
 				c->flags |= CONN_DRAIN;
-			if (idle >= cfg->send_timeout)
+			if (idle >= 1) {
+				/* Edge-triggered writability comes only after a
+				 * third of a (large) send buffer drained; a slow
+				 * reader still makes progress when the kernel's
+				 * queue shrinks. */
+				int q;
+				if (ioctl(c->fd, SIOCOUTQ, &q) == 0 && (uint32_t)q != c->outq) {
+					if ((uint32_t)q < c->outq)
+						c->stamp = w->now;
+					c->outq = (uint32_t)q;
+				}
+			}
+			if (w->now - c->stamp > cfg->send_timeout)
 				conn_close(w, c);
 			break;
 		case CONN_LINGERING:
-			if (idle >= LINGER_SECONDS)
+			if (idle > LINGER_SECONDS)
 				conn_close(w, c);
 			break;
 		default:

@@ -35,6 +35,7 @@ struct conn {
 	uint64_t discard;         /* request body bytes still to read and drop */
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
+	uint32_t outq;            /* unsent bytes at the last sweep (SENDING) */
 	int fd;
 	uint8_t state;            /* enum conn_state */
 	uint8_t flags;            /* enum conn_flag */
