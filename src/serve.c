@@ -798,11 +798,16 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		accepted |= 1u << order[i] | 1u << (16 + order[i]);
 	if (s->cache) {
 		char ckey[SERVE_PATH_MAX + 16];
+		/* Only the client's first choice among the codings this build
+		 * can make: a cached second choice must not win over it. */
 		for (int i = 0; i < nenc; i++) {
+			if (!(compress_available() & (1u << order[i])))
+				continue;
 			size_t cl = coded_key(s, order[i], ckey, sizeof ckey);
 			struct fc_entry *e = cl ? file_cache_find(s->cache, ckey, cl) : NULL;
 			if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
 				return;
+			break;
 		}
 		struct fc_entry *e = file_cache_find(s->cache, s->key, klen);
 		/* The identity form answers unless a coding the client takes

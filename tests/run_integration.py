@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Runs the integration tests: every function named test_* in
 tests/integration/test_*.py (and tests/long/ with --long). Each test starts
-the real server on a free loopback port through lib.Server. Prints one line
-per test and closes with 'N passed, N failed'."""
+the real server on a free loopback port through lib.Server. Test files run
+in parallel worker processes (-j); the tests of one file run in order.
+Prints one line per test and closes with 'N passed, N failed'."""
 import argparse
 import importlib.util
+import multiprocessing
 import os
 import sys
 import time
@@ -21,37 +23,59 @@ def load(path):
     return mod
 
 
+def run_file(job):
+    """Runs the tests of one file; returns [(name, ok, seconds, traceback)]."""
+    folder, f, pattern = job
+    sys.path.insert(0, os.path.join(HERE, "integration"))
+    import lib
+
+    results = []
+    try:
+        mod = load(os.path.join(folder, f))
+    except Exception:
+        return [(f"{f}:<import>", False, 0.0, traceback.format_exc())]
+    for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+        fn = getattr(mod, name)
+        if not callable(fn) or pattern not in f"{f}:{name}":
+            continue
+        start = time.monotonic()
+        try:
+            fn()
+            results.append((f"{f}:{name}", True, time.monotonic() - start, ""))
+        except Exception:
+            results.append((f"{f}:{name}", False, time.monotonic() - start, traceback.format_exc()))
+        finally:
+            lib.kill_all()
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", default="bin/server")
     ap.add_argument("--long", action="store_true", help="run tests/long instead")
     ap.add_argument("-k", default="", help="only tests whose name contains this")
+    ap.add_argument("-j", type=int, default=int(os.environ.get("TEST_JOBS", 4)),
+                    help="test files run at once")
     args = ap.parse_args()
     os.environ["SERVER_BIN"] = os.path.abspath(args.server)
-    sys.path.insert(0, os.path.join(HERE, "integration"))
-    import lib
 
     folder = os.path.join(HERE, "long" if args.long else "integration")
     files = sorted(f for f in os.listdir(folder) if f.startswith("test_") and f.endswith(".py"))
+    jobs = [(folder, f, args.k) for f in files]
     passed = failed = 0
     failures = []
-    for f in files:
-        mod = load(os.path.join(folder, f))
-        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
-            fn = getattr(mod, name)
-            if not callable(fn) or args.k not in f"{f}:{name}":
-                continue
-            start = time.monotonic()
-            try:
-                fn()
-                passed += 1
-                print(f"ok   {f}:{name} ({time.monotonic() - start:.2f}s)", flush=True)
-            except Exception:
-                failed += 1
-                failures.append((f"{f}:{name}", traceback.format_exc()))
-                print(f"FAIL {f}:{name}", flush=True)
-            finally:
-                lib.kill_all()
+    # The long tests measure latency and CPU: they run one file at a time.
+    procs = 1 if args.long else max(1, args.j)
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        for results in pool.imap_unordered(run_file, jobs):
+            for name, ok, secs, tb in results:
+                if ok:
+                    passed += 1
+                    print(f"ok   {name} ({secs:.2f}s)", flush=True)
+                else:
+                    failed += 1
+                    failures.append((name, tb))
+                    print(f"FAIL {name}", flush=True)
     for name, tb in failures:
         print(f"\n--- {name}\n{tb}")
     print(f"integration: {passed} passed, {failed} failed")
