@@ -40,6 +40,7 @@ enum {
 	OPT_COMPRESS,
 	OPT_NO_COMPRESS,
 	OPT_AUTH_FILE,
+	OPT_SENDFILE,
 };
 
 static const struct option options[] = {
@@ -74,6 +75,7 @@ static const struct option options[] = {
 	{ "compress", no_argument, NULL, OPT_COMPRESS },
 	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
 	{ "auth-file", required_argument, NULL, OPT_AUTH_FILE },
+	{ "sendfile", required_argument, NULL, OPT_SENDFILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -118,6 +120,8 @@ static void usage(FILE *out)
 		"      --compress, --no-compress  compress text types on the fly (default on;\n"
 		"                            precompressed .br/.zst/.gz files are always used)\n"
 		"      --auth-file FILE      require Basic authentication (htpasswd, bcrypt or SHA-crypt)\n"
+		"      --sendfile on|off|auto  file bodies with sendfile(2), pread+send, or sendfile\n"
+		"                            up to 16 MiB and pread+send above (default auto)\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -247,6 +251,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		.cache_bytes = 64 << 20,
 		.smart_cache = true,
 		.compress = true,
+		.sendfile = SENDFILE_AUTO,
 		.extra_headers = "",
 	};
 	opterr = 0;
@@ -288,6 +293,16 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_COMPRESS: c->compress = true; break;
 		case OPT_NO_COMPRESS: c->compress = false; break;
 		case OPT_AUTH_FILE: c->auth_file = optarg; break;
+		case OPT_SENDFILE:
+			if (strcmp(optarg, "on") == 0)
+				c->sendfile = SENDFILE_ON;
+			else if (strcmp(optarg, "off") == 0)
+				c->sendfile = SENDFILE_OFF;
+			else if (strcmp(optarg, "auto") == 0)
+				c->sendfile = SENDFILE_AUTO;
+			else
+				die_usage("--sendfile takes 'on', 'off' or 'auto', not '%s'", optarg);
+			break;
 		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)

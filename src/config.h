@@ -5,6 +5,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How file bodies are sent: sendfile(2) (zero copy), pread+send through a
+ * buffer, or sendfile below CONFIG_SENDFILE_AUTO_MAX bytes and copies above
+ * (measured fastest for long streams on loopback; see bench/README.md). */
+enum config_sendfile {
+	SENDFILE_ON,
+	SENDFILE_OFF,
+	SENDFILE_AUTO,
+};
+
+#define CONFIG_SENDFILE_AUTO_MAX (16ull << 20)
+
 struct config {
 	const char *root;      /* canonical absolute path of the document root */
 	const char *addr;      /* bind address, NULL: all interfaces */
@@ -30,6 +41,7 @@ struct config {
 	bool pretty_urls;      /* /about -> about.html */
 	bool list;             /* directory listings where there is no index */
 	bool compress;         /* compress text types on the fly */
+	int sendfile;          /* enum config_sendfile */
 	const char **indexes;  /* directory index names, in order */
 	unsigned nindexes;
 	const char *extra_headers; /* "Name: value\r\n" lines from -H, or "" */

@@ -465,8 +465,20 @@ static int on_sending(struct worker *w, struct conn *c)
 			const struct body_seg *seg = &resp->segs[io->out_seg];
 			off_t off = (off_t)(seg->off + io->out_off);
 			uint64_t left = seg->len - io->out_off;
-			want = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
-			n = sendfile(c->fd, resp->fd, &off, want);
+			if (w->copy_buf && (w->cfg->sendfile == SENDFILE_OFF ||
+					    resp->body_len > CONFIG_SENDFILE_AUTO_MAX)) {
+				/* A copy through a buffer: measured faster than
+				 * sendfile for long streams (bench/README.md). */
+				want = left > WORKER_COPY_BUF ? WORKER_COPY_BUF : (size_t)left;
+				ssize_t got = pread(resp->fd, w->copy_buf, want, off);
+				if (got <= 0)
+					return STEP_CLOSE;
+				want = (size_t)got;
+				n = send(c->fd, w->copy_buf, want, MSG_NOSIGNAL);
+			} else {
+				want = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
+				n = sendfile(c->fd, resp->fd, &off, want);
+			}
 			if (n == 0)
 				return STEP_CLOSE; /* the file shrank: the length is a lie now */
 		} else {

@@ -58,6 +58,8 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 	w->headers = calloc(cfg->max_headers, sizeof *w->headers);
 	if (!w->headers)
 		return -ENOMEM;
+	if (cfg->sendfile != SENDFILE_ON && !(w->copy_buf = malloc(WORKER_COPY_BUF)))
+		return -ENOMEM;
 	w->serve.cfg = cfg;
 	w->serve.root = root;
 	w->serve.own = own;
@@ -220,6 +222,7 @@ void worker_destroy(struct worker *w)
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
 	file_cache_destroy(&w->cache);
+	free(w->copy_buf);
 	auth_cache_clear(&w->serve.auth_cache);
 	free(w->headers);
 }

@@ -20,6 +20,8 @@
 struct conn;
 struct conn_io;
 
+#define WORKER_COPY_BUF (128 * 1024)
+
 struct worker {
 	int id;
 	pthread_t thread;
@@ -45,6 +47,8 @@ struct worker {
 
 	bool stopping;
 	uint32_t stop_deadline;
+
+	char *copy_buf; /* WORKER_COPY_BUF bytes unless --sendfile on */
 
 	struct serve_ctx serve;
 	struct file_cache cache;
