@@ -183,7 +183,7 @@ static const char *resolve_root(const char *dir)
 static bool valid_value(const char *v)
 {
 	for (; *v; v++)
-		if ((unsigned char)*v < 0x20 && *v != '\t')
+		if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
 			return false;
 	return true;
 }
@@ -288,7 +288,17 @@ void config_parse(int argc, char **argv, struct config *c)
 			if (!valid_value(c->cors_origin))
 				die_usage("invalid --cors origin '%s'", c->cors_origin);
 			break;
-		case OPT_FALLBACK: c->fallback = optarg; break;
+		case OPT_FALLBACK: {
+			/* A path relative to the root, with or without its '/'. */
+			size_t n = strlen(optarg);
+			char *f = malloc(n + 2);
+			if (!f)
+				exit(1);
+			snprintf(f, n + 2, "%s%s", optarg[0] == '/' ? "" : "/", optarg);
+			free((void *)c->fallback);
+			c->fallback = f;
+			break;
+		}
 		case OPT_MIME_TYPES: c->mime_types = optarg; break;
 		case OPT_COMPRESS: c->compress = true; break;
 		case OPT_NO_COMPRESS: c->compress = false; break;
@@ -346,6 +356,7 @@ void config_parse(int argc, char **argv, struct config *c)
 void config_free(struct config *c)
 {
 	free(c->indexes);
+	free((void *)c->fallback);
 	if (c->extra_headers[0])
 		free((void *)c->extra_headers);
 	free((void *)c->root);

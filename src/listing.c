@@ -54,9 +54,41 @@ static void putf(struct buf *b, const char *fmt, ...)
 		put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0 if the byte starts none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD for a byte that is not UTF-8 */
+
 static void put_html(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
+		size_t n = utf8_len((const unsigned char *)s);
+		if (n == 0) {
+			puts_(b, REPLACEMENT);
+			continue;
+		}
+		if (n > 1) {
+			put(b, s, n);
+			s += n - 1;
+			continue;
+		}
 		switch (*s) {
 		case '<': puts_(b, "&lt;"); break;
 		case '>': puts_(b, "&gt;"); break;
@@ -99,7 +131,14 @@ static void put_json_string(struct buf *b, const char *s)
 			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 			put(b, e, 6);
 		} else {
-			put(b, s, 1);
+			/* JSON is UTF-8 (RFC 8259): a byte that is not becomes U+FFFD. */
+			size_t n = utf8_len((const unsigned char *)s);
+			if (n == 0) {
+				puts_(b, REPLACEMENT);
+			} else {
+				put(b, s, n);
+				s += n - 1;
+			}
 		}
 	}
 	put(b, "\"", 1);
