@@ -137,7 +137,7 @@ static struct fc_blob *zstd(const char *data, size_t len)
 }
 #endif
 
-struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t len)
+struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t len, bool force)
 {
 	struct fc_blob *b = NULL;
 	switch (e) {
@@ -152,7 +152,7 @@ struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t l
 #endif
 	default: break;
 	}
-	if (b && b->len >= len) {
+	if (b && b->len >= len && !force) {
 		free(b); /* no gain: send the file as it is */
 		return NULL;
 	}

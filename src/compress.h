@@ -18,8 +18,9 @@ unsigned compress_available(void);
 bool compress_type_ok(const char *type);
 
 /* Encodes data into a new blob (one reference), or NULL when the coding
- * is not compiled in, fails, or does not make the data smaller. */
-struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t len);
+ * is not compiled in, fails, or (unless force) does not make the data
+ * smaller. */
+struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t len, bool force);
 
 /* "gzip br zstd" as far as compiled in, for --version. */
 const char *compress_features(void);

@@ -23,6 +23,7 @@ const char *http_status_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 408: return "Request Timeout";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";

@@ -343,7 +343,7 @@ static const char *coding_lines(enum http_encoding e)
 /* Codings a file can be sent with: precompressed sidecars no older than
  * the file (a stale one is never used), and on-the-fly coding of text. */
 static unsigned file_codings(struct serve_ctx *s, const char *path, const struct stat *st,
-			     const char *type)
+			     const char *type, bool force)
 {
 	unsigned mask = 0;
 	size_t n = strlen(path);
@@ -364,8 +364,9 @@ static unsigned file_codings(struct serve_ctx *s, const char *path, const struct
 			mask |= 1u << e;
 		close(fd);
 	}
-	if (s->cfg->compress && s->cache && compress_type_ok(type) && st->st_size >= COMPRESS_MIN &&
-	    (uint64_t)st->st_size <= COMPRESS_MAX)
+	/* force: the client refused identity, so any file is coded. */
+	if (s->cache && (uint64_t)st->st_size <= COMPRESS_MAX &&
+	    (force || (s->cfg->compress && compress_type_ok(type) && st->st_size >= COMPRESS_MIN)))
 		mask |= compress_available() << 16; /* on the fly: bits 16 and up */
 	return mask;
 }
@@ -413,7 +414,7 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
  * and serves it from there. */
 static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 			     enum http_encoding e, int fd, const struct stat *st, const char *type,
-			     struct response *resp, char *extra, size_t extra_cap)
+			     bool force, struct response *resp, char *extra, size_t extra_cap)
 {
 	char key[SERVE_PATH_MAX + 16], suffix[16], cc[80];
 	size_t klen = coded_key(s, e, key, sizeof key);
@@ -427,7 +428,7 @@ static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, con
 			break;
 		got += (size_t)n;
 	}
-	struct fc_blob *body = got == len ? compress_encode(e, data, len) : NULL;
+	struct fc_blob *body = got == len ? compress_encode(e, data, len, force) : NULL;
 	free(data);
 	if (!body)
 		return false;
@@ -445,10 +446,11 @@ static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, con
 
 static void serve_file(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		       int fd, const struct stat *st, struct slice name, struct response *resp,
-		       char *extra, size_t extra_cap, const enum http_encoding *order, int nenc)
+		       char *extra, size_t extra_cap, const enum http_encoding *order, int nenc,
+		       bool identity_ok)
 {
 	struct representation rep = { .fd = fd, .type = mime_lookup(name) };
-	unsigned codings = file_codings(s, s->path, st, rep.type);
+	unsigned codings = file_codings(s, s->path, st, rep.type, !identity_ok);
 
 	/* Content negotiation first: a coded form the client prefers. */
 	for (int i = 0; i < nenc && !(r->cond & REQ_RANGE); i++) {
@@ -458,10 +460,18 @@ static void serve_file(struct serve_ctx *s, const struct http_head *h, const str
 			return;
 		}
 		if ((codings & (1u << (16 + order[i]))) &&
-		    serve_compressed(s, h, r, order[i], fd, st, rep.type, resp, extra, extra_cap)) {
+		    serve_compressed(s, h, r, order[i], fd, st, rep.type, !identity_ok, resp, extra,
+				     extra_cap)) {
 			close(fd);
 			return;
 		}
+	}
+	if (!identity_ok) {
+		/* RFC 9110 section 12.5.3: no coding the client takes, and it
+		 * refused the uncoded form. */
+		close(fd);
+		serve_error(s, 406, r->method == HTTP_HEAD, resp);
+		return;
 	}
 	rep.coding = codings ? coding_lines(ENC_IDENTITY) : "";
 	set_policy(s, &rep, s->path);
@@ -505,7 +515,8 @@ static bool serve_cached(struct serve_ctx *s, const struct http_head *h, const s
 			close(fd);
 		/* Sidecars may have come or gone: the identity entry's
 		 * codings are looked at again. */
-		if (!same || (e->key[0] != '\x01' && file_codings(s, e->file, &st, e->type) != e->codings)) {
+		if (!same ||
+		    (e->key[0] != '\x01' && file_codings(s, e->file, &st, e->type, false) != e->codings)) {
 			file_cache_remove(s->cache, e);
 			return false;
 		}
@@ -789,7 +800,7 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		s->key[klen++] = '/';
 	s->key[klen] = '\0';
 	enum http_encoding order[3];
-	bool identity_ok;
+	bool identity_ok = true;
 	int nenc = 0;
 	unsigned accepted = 0;
 	if (r->accept_encoding && !(r->cond & REQ_RANGE))
@@ -812,7 +823,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		struct fc_entry *e = file_cache_find(s->cache, s->key, klen);
 		/* The identity form answers unless a coding the client takes
 		 * could be made or found (then the slow path negotiates). */
-		if (e && !(e->codings & accepted) && serve_cached(s, h, r, e, resp, extra, extra_cap))
+		if (e && identity_ok && !(e->codings & accepted) &&
+		    serve_cached(s, h, r, e, resp, extra, extra_cap))
 			return;
 	}
 	fd = open_stat(s, &st);
@@ -849,5 +861,5 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		return;
 	}
 	serve_file(s, h, r, fd, &st, slice_make(s->path, (size_t)len), resp, extra, extra_cap, order,
-		   nenc);
+		   nenc, identity_ok);
 }
