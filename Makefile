@@ -91,4 +91,6 @@ build/bench_parse: bench/bench_parse.c build/obj/http_parse.o
 clean:
 	rm -rf build bin
 
+include fuzz/fuzz.mk
+
 -include $(OBJ:.o=.d)

@@ -26,7 +26,9 @@ static bool is_hash_part(const char *p, size_t n)
 		else
 			hex = false;
 	}
-	return (hex && digit) || (lower && upper);
+	/* Hex with digits and letters ("3f9a1c2b", not a date like
+	 * "20240115"), or base64url with both cases ("DiwrgTda"). */
+	return (hex && digit && (lower || upper)) || (lower && upper);
 }
 
 bool cache_policy_hashed(struct slice name)

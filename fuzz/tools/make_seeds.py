@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed inputs into fuzz/corpus/<harness>/ (named
+seed-*, so they stand apart from libFuzzer's hash-named files). Run from
+the repository root: python3 fuzz/tools/make_seeds.py"""
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus")
+
+
+def write(harness, name, data):
+    d = os.path.join(ROOT, harness)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def req(line, *fields, body=b"", eol="\r\n"):
+    s = line + eol + "".join(f + eol for f in fields) + eol
+    return s.encode("latin-1") + body
+
+
+IMF = "Sun, 06 Nov 1994 08:49:37 GMT"
+RFC850 = "Sunday, 06-Nov-94 08:49:37 GMT"
+ASCTIME = "Sun Nov  6 08:49:37 1994"
+ETAG = '"2a-2710-2ebc6c21.0"'
+
+http = {
+    "chrome": req("GET /index.html HTTP/1.1", "Host: localhost:8080", "Connection: keep-alive",
+                  'sec-ch-ua: "Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"',
+                  "sec-ch-ua-mobile: ?0", 'sec-ch-ua-platform: "Linux"',
+                  "Upgrade-Insecure-Requests: 1",
+                  "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+                  "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+                  "Accept-Encoding: gzip, deflate, br, zstd", "Accept-Language: en-US,en;q=0.9"),
+    "firefox": req("GET /style.css HTTP/1.1", "Host: example.com",
+                   "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+                   "Accept: text/css,*/*;q=0.1", "Accept-Language: en-US,en;q=0.5",
+                   "Accept-Encoding: gzip, deflate, br", "Referer: http://example.com/",
+                   "Connection: keep-alive", "If-Modified-Since: " + IMF,
+                   'If-None-Match: "x", ' + ETAG),
+    "curl": req("GET / HTTP/1.1", "Host: 127.0.0.1:8080", "User-Agent: curl/8.5.0", "Accept: */*"),
+    "curl-head": req("HEAD /big.bin HTTP/1.1", "Host: [::1]:8080", "User-Agent: curl/8.5.0"),
+    "wget-10": req("GET /file.txt HTTP/1.0", "User-Agent: Wget/1.21.4", "Accept: */*",
+                   "Accept-Encoding: identity", "Host: localhost", "Connection: Keep-Alive"),
+    "http10-nohost": req("GET / HTTP/1.0"),
+    "bare-lf": req("GET /a HTTP/1.1", "Host: h", eol="\n"),
+    "leading-crlf": b"\r\n\r\n" + req("GET / HTTP/1.1", "Host: h"),
+    "options-star": req("OPTIONS * HTTP/1.1", "Host: h"),
+    "absolute-form": req("GET http://example.com:8080/a/b?x=1&y=2 HTTP/1.1", "Host: other"),
+    "absolute-noslash": req("GET https://example.com?q HTTP/1.1", "Host: example.com"),
+    "query": req("GET /search?q=a+b&lang=en%20US HTTP/1.1", "Host: h"),
+    "pipelined-3": req("GET /a HTTP/1.1", "Host: h") + req("HEAD /b HTTP/1.1", "Host: h")
+                   + req("GET /c HTTP/1.1", "Host: h", "Connection: close"),
+    "pipelined-body": req("POST /form HTTP/1.1", "Host: h", "Content-Length: 11",
+                          "Content-Type: application/x-www-form-urlencoded", body=b"a=1&b=2&c=3")
+                      + req("GET / HTTP/1.1", "Host: h"),
+    "pipelined-partial": req("GET /a HTTP/1.1", "Host: h") + b"GET /b HTTP/1.1\r\nHo",
+    "expect-continue": req("PUT /up HTTP/1.1", "Host: h", "Content-Length: 5",
+                           "Expect: 100-continue", body=b"hello"),
+    "expect-other": req("GET / HTTP/1.1", "Host: h", "Expect: 200-ok"),
+    "expect-empty": req("GET / HTTP/1.1", "Host: h", "Expect:"),
+    "hash-in-query": req("GET /a?b#c HTTP/1.1", "Host: h"),
+    "range-single": req("GET /video.mp4 HTTP/1.1", "Host: h", "Range: bytes=0-1023"),
+    "range-multi": req("GET /big.bin HTTP/1.1", "Host: h", "Range: bytes=0-99, 200-299, -50, 9990-"),
+    "range-overlap": req("GET /big.bin HTTP/1.1", "Host: h", "Range: bytes=0-5000,100-200,4000-9999"),
+    "range-if-range-etag": req("GET /big.bin HTTP/1.1", "Host: h", "Range: bytes=500-",
+                               "If-Range: " + ETAG),
+    "range-if-range-date": req("GET /big.bin HTTP/1.1", "Host: h", "Range: bytes=-500",
+                               "If-Range: " + IMF),
+    "range-unsat": req("GET /big.bin HTTP/1.1", "Host: h", "Range: bytes=20000-"),
+    "range-two-fields": req("GET / HTTP/1.1", "Host: h", "Range: bytes=0-1", "Range: bytes=2-3"),
+    "if-match": req("GET / HTTP/1.1", "Host: h", "If-Match: W/\"weak\", " + ETAG),
+    "if-match-star": req("POST / HTTP/1.1", "Host: h", "If-Match: *"),
+    "if-unmodified-rfc850": req("GET / HTTP/1.1", "Host: h", "If-Unmodified-Since: " + RFC850),
+    "if-modified-asctime": req("GET / HTTP/1.1", "Host: h", "If-Modified-Since: " + ASCTIME),
+    "if-none-match-star": req("HEAD / HTTP/1.1", "Host: h", "If-None-Match: *"),
+    "hostile-dotdot": req("GET /../../etc/passwd HTTP/1.1", "Host: h"),
+    "hostile-encoded": req("GET /%2e%2e/%2E%2E/%2e%2e%2fetc/passwd HTTP/1.1", "Host: h"),
+    "hostile-nul": req("GET /index.html%00.txt HTTP/1.1", "Host: h"),
+    "hostile-dotfile": req("GET /.git/config HTTP/1.1", "Host: h"),
+    "well-known": req("GET /.well-known/acme-challenge/tok HTTP/1.1", "Host: h"),
+    "hostile-log": req("GET /\x1b[31mred\"\\x HTTP/1.1", "Host: h"),
+    "long-path": req("GET /" + "a/" * 300 + " HTTP/1.1", "Host: h"),
+    "bad-te": req("POST / HTTP/1.1", "Host: h", "Transfer-Encoding: chunked", "Content-Length: 3"),
+    "bad-cl-dup": req("POST / HTTP/1.1", "Host: h", "Content-Length: 3, 4"),
+    "cl-list-same": req("POST / HTTP/1.1", "Host: h", "Content-Length: 3, 3", body=b"abc"),
+    "bad-space-colon": req("GET / HTTP/1.1", "Host : h"),
+    "bad-obs-fold": req("GET / HTTP/1.1", "Host: h", "X-A: a", " folded"),
+    "bad-bare-cr": b"GET / HTTP/1.1\rHost: h\r\n\r\n",
+    "bad-userinfo": req("GET http://user@h/ HTTP/1.1", "Host: h"),
+    "bad-fragment": req("GET /a#frag HTTP/1.1", "Host: h"),
+    "bad-two-hosts": req("GET / HTTP/1.1", "Host: a", "Host: b"),
+    "bad-host-chars": req("GET / HTTP/1.1", "Host: a/b"),
+    "version-2": req("GET / HTTP/2.0", "Host: h"),
+    "version-bad": req("GET / HTTP/1.10", "Host: h"),
+    "too-many": req("GET / HTTP/1.1", "Host: h", *["X-%d: %d" % (i, i) for i in range(10)]),
+    "method-other": req("DELETE /x HTTP/1.1", "Host: h"),
+    "method-lower": req("get / HTTP/1.1", "Host: h"),
+    "incomplete": b"GET /index.html HTTP/1.1\r\nHost: h\r\nAccept: */",
+    "ctl-in-value": b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n",
+}
+for k, v in http.items():
+    write("fuzz_http_parse", k, v)
+
+paths = {
+    "root": "/", "index": "/index.html", "dir": "/docs/", "nested": "/a/b/c/d.txt",
+    "dots": "/a/./b/../c", "dotdot-root": "/..", "dotdot-deep": "/a/b/../../../etc/passwd",
+    "enc-dotdot": "/%2e%2e/%2e%2e/etc/passwd", "enc-slash": "/a%2fb%2F..%2f..%2fc",
+    "enc-nul": "/a%00b", "enc-bad": "/a%zz", "enc-short": "/a%2", "pct-pct": "/100%25",
+    "dotfile": "/.env", "git": "/.git/HEAD", "well-known": "/.well-known/acme-challenge/x",
+    "well-known-not": "/.well-known-x/y", "double-slash": "//a///b//", "utf8": "/caf\xc3\xa9/%E2%82%AC",
+    "overlong-dot": "/%c0%ae%c0%ae/", "backslash": "/..\\..\\windows", "space": "/a%20b c",
+    "trail-dot": "/a/.", "trail-dotdot": "/a/b/..", "dot-only": "/./././", "no-slash": "index.html",
+    "query-like": "/a?b#c", "long": "/" + "abc/" * 200,
+}
+for k, v in paths.items():
+    write("fuzz_path", k, v)
+
+
+def rng(size, value):
+    return struct.pack("<Q", size) + value.encode()
+
+
+ranges = {
+    "first": rng(10000, "bytes=0-499"), "second": rng(10000, "bytes=500-999"),
+    "suffix": rng(10000, "bytes=-500"), "open": rng(10000, "bytes=9500-"),
+    "first-last": rng(10000, "bytes=0-0,-1"), "multi": rng(10000, "bytes=500-600,601-999"),
+    "overlap": rng(10000, "bytes=500-700,601-999"), "ows": rng(10000, "bytes= 0-1 ,\t2-3 , , 9-"),
+    "unsat": rng(100, "bytes=100-"), "suffix-zero": rng(100, "bytes=-0"),
+    "suffix-big": rng(100, "bytes=-1000"), "empty-file": rng(0, "bytes=0-"),
+    "upper": rng(10000, "BYTES=1-2"), "other-unit": rng(10000, "items=0-1"),
+    "backwards": rng(10000, "bytes=5-1"), "huge": rng(2**64 - 1, "bytes=18446744073709551614-"),
+    "overflow": rng(2**63, "bytes=99999999999999999999999-"), "many": rng(10000, "bytes=" + ",".join("%d-%d" % (i * 10, i * 10 + 1) for i in range(17))),
+    "sixteen": rng(10000, "bytes=" + ",".join("%d-%d" % (i * 10, i * 10 + 1) for i in range(16))),
+    "adjacent": rng(10000, "bytes=0-9,10-19,20-29"), "reverse": rng(10000, "bytes=900-999,0-99"),
+    "garbage": rng(10000, "bytes=0-1;x"), "trailing-comma": rng(10000, "bytes=0-1,"),
+}
+for k, v in ranges.items():
+    write("fuzz_range", k, v)
+
+dates = {
+    "imf": IMF, "rfc850": RFC850, "asctime": ASCTIME, "asctime-2digit": "Thu Dec 25 23:59:59 2025",
+    "epoch": "Thu, 01 Jan 1970 00:00:00 GMT", "leap-day": "Tue, 29 Feb 2000 12:00:00 GMT",
+    "not-leap": "Mon, 29 Feb 1900 12:00:00 GMT", "leap-second": "Sat, 31 Dec 2016 23:59:60 GMT",
+    "year-0": "Sat, 01 Jan 0000 00:00:00 GMT", "year-9999": "Fri, 31 Dec 9999 23:59:59 GMT",
+    "rfc850-wed": "Wednesday, 09-Nov-99 23:12:40 GMT", "rfc850-future": "Friday, 01-Jan-70 00:00:00 GMT",
+    "bad-month": "Sun, 06 Foo 1994 08:49:37 GMT", "bad-tz": "Sun, 06 Nov 1994 08:49:37 UTC",
+    "bad-hour": "Sun, 06 Nov 1994 24:00:00 GMT", "wrong-wday": "Mon, 06 Nov 1994 08:49:37 GMT",
+    "iso": "1994-11-06T08:49:37Z",
+}
+for k, v in dates.items():
+    write("fuzz_date", k, v)
