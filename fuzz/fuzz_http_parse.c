@@ -305,7 +305,8 @@ static void check_request(const struct http_head *h, const char *buf, size_t n, 
 		FUZZ_CHECK(!memchr(r->path.ptr, '?', r->path.len));
 		FUZZ_CHECK(!memchr(r->path.ptr, '#', r->path.len));
 		FUZZ_CHECK(fuzz_in(r->query, h->target.ptr, h->target.len));
-		FUZZ_CHECK(r->query.len == 0 || !memchr(r->query.ptr, '#', r->query.len));
+			FUZZ_CHECK(r->query.len == 0 ||
+				   !memchr(r->query.ptr, '#', r->query.len));
 	}
 	FUZZ_CHECK(fuzz_in(r->host, buf, n));
 	for (size_t i = 0; i < r->host.len; i++) {

@@ -27,8 +27,10 @@ static bool is_hash_part(const char *p, size_t n)
 			hex = false;
 	}
 	/* Hex with digits and letters ("3f9a1c2b", not a date like
-	 * "20240115"), or base64url with both cases ("DiwrgTda"). */
-	return (hex && digit && (lower || upper)) || (lower && upper);
+	 * "20240115"), or base64url with both cases and a digit ("Bx7kQ2aZ",
+	 * not a word like "BoldItalic"). A hash missed is only cached less
+	 * long; a name taken for a hash would be cached for a year. */
+	return (hex && digit && (lower || upper)) || (lower && upper && digit);
 }
 
 bool cache_policy_hashed(struct slice name)

@@ -10,8 +10,8 @@
 /* True if the file name's base carries a content hash the way bundlers
  * write it: a dot- or dash-separated part of 8 or more characters between
  * the stem and the extension, either hexadecimal with a digit
- * ("app.3f9a1c2b.js", "main-5d41402a.css") or base64url letters and digits
- * in both cases ("index-DiwrgTda.js"). */
+ * ("app.3f9a1c2b.js", "main-5d41402a.css") or base64url with a digit and
+ * letters in both cases ("index-Bx7kQ2aZ.js"). */
 bool cache_policy_hashed(struct slice name);
 
 /* Writes the "Cache-Control: ...\r\n" line for a file (name is its path,

@@ -155,6 +155,10 @@ struct fc_entry *file_cache_add_blob(struct file_cache *fc, const char *key, siz
 		fc_blob_put(body);
 		return NULL;
 	}
+	/* A key is in the cache once: a new version replaces the old. */
+	struct fc_entry *old = file_cache_find(fc, key, key_len);
+	if (old)
+		file_cache_remove(fc, old);
 	while (fc->lru_tail && (fc->count >= fc->max_count || fc->bytes + size > fc->max_bytes))
 		file_cache_remove(fc, fc->lru_tail);
 

@@ -98,7 +98,12 @@ static bool finish(int y, int mon, int d, int h, int mi, int s, time_t *t)
 	if (!valid_day(y, mon, d))
 		return false;
 	int64_t days = days_from_civil(y, (unsigned)mon + 1, (unsigned)d);
-	*t = (time_t)(days * 86400 + h * 3600 + mi * 60 + s);
+	int64_t v = days * 86400 + h * 3600 + mi * 60 + s;
+	/* A leap second on 9999-12-31 would be year 10000, which no
+	 * HTTP-date can write back. */
+	if (v > 253402300799LL)
+		return false;
+	*t = (time_t)v;
 	return true;
 }
 

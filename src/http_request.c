@@ -78,6 +78,8 @@ static bool split_target(struct request *r, struct slice t, struct slice *author
 
 	authority->len = 0;
 	authority->ptr = t.ptr;
+	if (memchr(t.ptr, '#', t.len))
+		return false; /* a fragment is never sent (RFC 9112 section 3.2) */
 	if (t.len == 1 && t.ptr[0] == '*') {
 		r->asterisk = true;
 		r->path = t;
@@ -103,8 +105,6 @@ static bool split_target(struct request *r, struct slice t, struct slice *author
 	if (t.len == 0 || t.ptr[0] != '/')
 		return false;
 	const char *q = memchr(t.ptr, '?', t.len);
-	if (memchr(t.ptr, '#', t.len))
-		return false; /* a fragment is never sent (RFC 9112 section 3.2) */
 	if (q) {
 		r->path = slice_make(t.ptr, (size_t)(q - t.ptr));
 		r->query = slice_make(q + 1, t.len - (size_t)(q - t.ptr) - 1);

@@ -107,15 +107,18 @@ static int cmp_entry(const void *key, const void *elem)
 }
 
 /* Entries from mime_load, sorted like the built-in table. */
-static struct mime_entry *loaded;
+/* An entry from mime_load; seq keeps the file's order for duplicates. */
+struct loaded_entry {
+	const char *ext; /* first, so cmp_entry's key comparison works on it */
+	const char *type;
+	size_t seq;
+};
+
+static struct loaded_entry *loaded;
 static size_t nloaded;
+static size_t loaded_cap;
 static char **types; /* each loaded type string once; entries share them */
 static size_t ntypes;
-
-static int cmp_sort(const void *a, const void *b)
-{
-	return strcmp(((const struct mime_entry *)a)->ext, ((const struct mime_entry *)b)->ext);
-}
 
 /* A copy of type, with the charset for text; remembered for mime_unload. */
 static const char *with_charset(const char *type)
@@ -147,53 +150,124 @@ void mime_unload(void)
 	free(types);
 	loaded = NULL;
 	types = NULL;
-	nloaded = ntypes = 0;
+	nloaded = ntypes = loaded_cap = 0;
+}
+
+static int add_loaded(const char *type, const char *ext)
+{
+	if (strlen(ext) >= MIME_EXT_MAX)
+		return 0;
+	if (nloaded == loaded_cap) {
+		size_t cap = loaded_cap ? loaded_cap * 2 : 256;
+		struct loaded_entry *v = realloc(loaded, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		loaded = v;
+		loaded_cap = cap;
+	}
+	char *e = strdup(ext);
+	if (!e)
+		return -ENOMEM;
+	for (char *q = e; *q; q++)
+		*q = slice_lower(*q);
+	loaded[nloaded] = (struct loaded_entry){ e, type, nloaded };
+	nloaded++;
+	return 0;
+}
+
+/* By extension, then file order: for an extension listed twice the first
+ * line of this or an earlier load wins, as the duplicates are dropped after sorting. */
+static int cmp_sort_stable(const void *a, const void *b)
+{
+	const struct loaded_entry *x = a, *y = b;
+	int c = strcmp(x->ext, y->ext);
+	return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+static int cmp_loaded(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct loaded_entry *)elem)->ext);
 }
 
 int mime_load(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	char line[4096];
-	size_t cap = 0;
-
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof line, f)) {
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		for (char *p = line; *p; p++)
-			if (*p == ';' || *p == '{' || *p == '}' || *p == '\t' || *p == '\r' || *p == '\n')
-				*p = ' ';
+	/* Read it whole: nginx's form may spread an entry over lines. */
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			char *t = cap <= (16u << 20) ? realloc(text, cap) : NULL;
+			if (!t) {
+				free(text);
+				fclose(f);
+				return -ENOMEM;
+			}
+			text = t;
+		}
+		size_t n = fread(text + len, 1, 4096, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	text[len] = '\0';
+	/* Comments out; in nginx's form ';' ends an entry, in Apache's the
+	 * line does: both become a newline, braces and "types" blanks. */
+	bool nginx = false;
+	for (char *p = text; *p; p++) {
+		if (*p == '#')
+			while (*p && *p != '\n')
+				*p++ = ' ';
+		if (*p == '{') {
+			nginx = true;
+			*p = ' ';
+		} else if (*p == '}') {
+			*p = ' ';
+		}
+	}
+	for (char *p = text; *p; p++) {
+		if (*p == ';')
+			*p = '\n';
+		else if (nginx && *p == '\n')
+			*p = ' ';
+		else if (*p == '\t' || *p == '\r')
+			*p = ' ';
+	}
+	char *save_line = NULL;
+	int rc = 0;
+	for (char *line = strtok_r(text, "\n", &save_line); line && rc == 0;
+	     line = strtok_r(NULL, "\n", &save_line)) {
 		char *save = NULL, *type = strtok_r(line, " ", &save);
 		if (type && strcmp(type, "types") == 0)
 			type = strtok_r(NULL, " ", &save);
 		if (!type || !strchr(type, '/'))
 			continue;
 		const char *full = NULL;
-		for (char *ext; (ext = strtok_r(NULL, " ", &save));) {
-			if (strlen(ext) >= MIME_EXT_MAX)
-				continue;
+		for (char *ext; rc == 0 && (ext = strtok_r(NULL, " ", &save));) {
 			if (!full && !(full = with_charset(type)))
-				break;
-			if (nloaded == cap) {
-				cap = cap ? cap * 2 : 256;
-				struct mime_entry *v = realloc(loaded, cap * sizeof *v);
-				if (!v)
-					break;
-				loaded = v;
-			}
-			char *e = strdup(ext);
-			if (!e)
-				break;
-			for (char *q = e; *q; q++)
-				*q = slice_lower(*q);
-			loaded[nloaded++] = (struct mime_entry){ e, full };
+				rc = -ENOMEM;
+			else
+				rc = add_loaded(full, ext);
 		}
 	}
-	fclose(f);
-	if (nloaded)
-		qsort(loaded, nloaded, sizeof *loaded, cmp_sort);
+	free(text);
+	if (rc < 0)
+		return rc;
+	if (nloaded > 1)
+		qsort(loaded, nloaded, sizeof *loaded, cmp_sort_stable);
+	size_t w = 0;
+	for (size_t i = 0; i < nloaded; i++) {
+		if (w && strcmp(loaded[w - 1].ext, loaded[i].ext) == 0) {
+			free((void *)loaded[i].ext);
+			continue;
+		}
+		loaded[w++] = loaded[i];
+	}
+	nloaded = w;
 	return (int)nloaded;
 }
 
@@ -214,7 +288,7 @@ const char *mime_lookup(struct slice name)
 		ext[k] = slice_lower(name.ptr[i + k]);
 	ext[n] = '\0';
 	if (nloaded) {
-		const struct mime_entry *l = bsearch(ext, loaded, nloaded, sizeof *loaded, cmp_entry);
+		const struct loaded_entry *l = bsearch(ext, loaded, nloaded, sizeof *loaded, cmp_loaded);
 		if (l)
 			return l->type;
 	}

@@ -271,6 +271,7 @@ static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, con
 			     bool force, struct response *resp, char *extra, size_t extra_cap)
 {
 	char key[SERVE_PATH_MAX + 16], suffix[16], cc[80];
+	bool suffix_none = false;
 	size_t klen = serve_coded_key(s, e, key, sizeof key);
 	size_t len = (size_t)st->st_size, got = 0;
 	char *data = klen ? malloc(len) : NULL;
@@ -282,16 +283,34 @@ static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, con
 			break;
 		got += (size_t)n;
 	}
-	struct fc_blob *body = got == len ? compress_encode(e, data, len, force) : NULL;
-	free(data);
-	if (!body)
+	if (got != len) {
+		free(data);
 		return false;
+	}
+	struct fc_blob *body = compress_encode(e, data, len, force);
+	const char *coding = coding_lines(e);
+	if (!body) {
+		/* No gain (or the coder failed): what clients that prefer e
+		 * get is the file as it is, remembered under the coded key so
+		 * the next request does not try again. */
+		body = malloc(sizeof *body + (len ? len : 1));
+		if (!body) {
+			free(data);
+			return false;
+		}
+		body->refs = 1;
+		body->len = len;
+		memcpy(body->data, data, len);
+		coding = coding_lines(ENC_IDENTITY);
+		suffix_none = true;
+	}
+	free(data);
 	cache_policy_header(slice_make(s->path, strlen(s->path)), type, s->cfg->max_age,
 			    s->cfg->smart_cache, cc, sizeof cc);
 	snprintf(suffix, sizeof suffix, "-%s", http_encoding_name(e));
 	struct fc_entry *ent = file_cache_add_blob(s->cache, key, klen, s->path, st, type,
-						   slice_make(cc, strlen(cc)), body, suffix,
-						   coding_lines(e), s->now);
+						   slice_make(cc, strlen(cc)), body,
+						   suffix_none ? "" : suffix, coding, s->now);
 	if (!ent)
 		return false;
 	ent->checked = s->now;

@@ -83,6 +83,7 @@ static const char *const bad[] = {
 	"Mon, 31 Sep 2023 00:00:00 GMT",
 	"Mon, 31 Nov 2023 00:00:00 GMT",
 	"Mon, 30 Feb 2024 00:00:00 GMT",
+	"Fri, 31 Dec 9999 23:59:60 GMT", /* found by fuzz_date: would be year 10000 */
 	"Wed, 29 Feb 2023 00:00:00 GMT",
 	"Thu, 29 Feb 1900 00:00:00 GMT",
 	"Mon, 29 Feb 2100 00:00:00 GMT",

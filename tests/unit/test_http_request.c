@@ -75,6 +75,8 @@ static const struct req_case cases[] = {
 	{ "GET http://u:p@example.org/" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
 	{ "GET http://example.org#f" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
 	{ "GET http://example.org/a#f" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
+	/* found by fuzz_http_parse: a fragment after the query of a pathless URL */
+	{ "GET http://h?#f" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
 	{ "GET http://exa<mple.org/" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
 	{ "GET http://exa\"mple/" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },
 	{ "GET ftp://example.org/" R11 H END, 400, ANY, HTTP_GET, NULL, NULL, NULL, 0, ANY, 0 },

@@ -1,5 +1,10 @@
-/* test_mime.c - extension -> media type table and lookup. */
+/* test_mime.c - extension -> media type table and lookup; mime.types
+ * files (Apache and nginx forms) loaded over it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "unit.h"
@@ -155,9 +160,212 @@ static void test_table(void)
 	CHECK(bad_order == 0, "%u entries out of order", bad_order);
 }
 
+/* ---- mime_load ---- */
+
+static char tmpdir[256];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		abort();
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Apache form: "type ext ext ..." with '#' comments, tabs, CRLF. */
+static const char apache_types[] =
+	"# This is a comment. I love comments.\n"
+	"#\n"
+	"# MIME type (lowercased)\t\t\tExtensions\n"
+	"# ============================================\t==========\n"
+	"\n"
+	"text/x-custom\t\t\t\t\tcst CST2\t# a trailing comment\n"
+	"application/x-thing thing\r\n"
+	"application/x-override\t\tpng\n"       /* over the built-in image/png */
+	"text/x-markdown\tmd markdown\n"          /* over the built-in text/markdown */
+	"application/json\t\t\tjson map\n"      /* no charset */
+	"application/xml\t\t\t\txsd\n"         /* charset */
+	"image/svg+xml\t\t\t\tsvg svgz\n"      /* +xml: charset */
+	"application/vnd.custom+xml\tcxml\n"
+	"application/javascript\t\tjsx\n"        /* charset */
+	"application/ecmascript\tes\n"            /* not in the rule: none */
+	"image/x-custom\t\t\t\timgx\n"
+	"application/x-no-extensions\n"            /* ignored */
+	"notatype ext1 ext2\n"                     /* no '/': ignored */
+	"#text/x-commented cmt\n"
+	"application/x-long aaaaaaaaaaaaaaaa bbbbbbbbbbbbbbb\n" /* 16 chars: skipped */
+	"   text/x-indented   ind   \n"
+	"text/x-last last"; /* no final newline */
+
+/* nginx form: a "types" block, ';' ending each entry. */
+static const char nginx_types[] =
+	"\n"
+	"types {\n"
+	"    text/html                                        html htm shtml;\n"
+	"    text/x-nginx                                     ngx;\n"
+	"    image/x-ngimg                                    ngi ngj;\n"
+	"    application/x-ngapp                              nga; # comment\n"
+	"    application/vnd.openxmlformats-officedocument.presentationml.presentation\n"
+	"                                                     pptx;\n"
+	"    application/x-demo\n"
+	"                                                     demo;\n"
+	"}\n";
+
+struct load_case {
+	const char *name, *type;
+};
+
+static const struct load_case apache_cases[] = {
+	{ "a.cst", "text/x-custom" UTF8 },
+	{ "a.CST", "text/x-custom" UTF8 },
+	{ "a.cst2", "text/x-custom" UTF8 },          /* extensions are lowercased */
+	{ "a.Cst2", "text/x-custom" UTF8 },
+	{ "x.thing", "application/x-thing" },          /* CRLF line */
+	{ "x.png", "application/x-override" },        /* loaded wins over built-in */
+	{ "README.md", "text/x-markdown" UTF8 },
+	{ "x.markdown", "text/x-markdown" UTF8 },
+	{ "x.json", "application/json" },
+	{ "x.map", "application/json" },
+	{ "x.xsd", "application/xml" UTF8 },
+	{ "x.svg", "image/svg+xml" UTF8 },
+	{ "x.svgz", "image/svg+xml" UTF8 },
+	{ "x.cxml", "application/vnd.custom+xml" UTF8 },
+	{ "x.jsx", "application/javascript" UTF8 },
+	{ "x.es", "application/ecmascript" },
+	{ "x.imgx", "image/x-custom" },
+	{ "x.ind", "text/x-indented" UTF8 },
+	{ "x.last", "text/x-last" UTF8 },
+	/* not loaded */
+	{ "x.ext1", OCTET },
+	{ "x.ext2", OCTET },
+	{ "x.cmt", OCTET },
+	{ "x.aaaaaaaaaaaaaaaa", OCTET },
+	{ "x.bbbbbbbbbbbbbbb", "application/x-long" }, /* 15 characters fit */
+	{ "x.notatype", OCTET },
+	/* the built-in table still answers for the rest */
+	{ "style.css", "text/css" UTF8 },
+	{ "index.html", "text/html" UTF8 },
+	{ "photo.jpg", "image/jpeg" },
+	{ "Makefile", OCTET },
+	{ ".cst", OCTET },                            /* a dotfile, not an extension */
+};
+
+static const struct load_case nginx_cases[] = {
+	{ "index.html", "text/html" UTF8 },
+	{ "x.shtml", "text/html" UTF8 },
+	{ "x.ngx", "text/x-nginx" UTF8 },
+	{ "x.ngi", "image/x-ngimg" },
+	{ "x.NGJ", "image/x-ngimg" },
+	{ "x.nga", "application/x-ngapp" },
+	{ "x.types", OCTET },
+	{ "x.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
+	/* nginx's own conf/mime.types splits long entries over two lines
+	 * (type, then the extensions and ';' on the next) */
+	{ "x.demo", "application/x-demo" },
+	{ "style.css", "text/css" UTF8 },
+};
+
+static void check_cases(const struct load_case *c, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *t = lookup(c[i].name);
+		CHECK(t && strcmp(t, c[i].type) == 0, "%s: '%s' -> '%s', want '%s'", what, c[i].name,
+		      t ? t : "(null)", c[i].type);
+	}
+}
+
+static void test_load(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "%s/test_mime.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		CHECK(0, "cannot create a temporary directory");
+		return;
+	}
+	/* built-in answers before any load */
+	CHECK(strcmp(lookup("x.png"), "image/png") == 0, "x.png before load: '%s'", lookup("x.png"));
+
+	int n = mime_load(write_tmp("apache.types", apache_types));
+	/* cst CST2 thing png md markdown json map xsd svg svgz cxml jsx es imgx
+	 * bbbbbbbbbbbbbbb ind last */
+	CHECK(n == 18, "apache form: %d extensions loaded, want 18", n);
+	check_cases(apache_cases, sizeof apache_cases / sizeof apache_cases[0], "apache");
+	mime_unload();
+	/* unloaded: the built-in table alone */
+	CHECK(strcmp(lookup("x.png"), "image/png") == 0, "x.png after unload: '%s'", lookup("x.png"));
+	CHECK(strcmp(lookup("x.md"), "text/markdown" UTF8) == 0, "x.md after unload: '%s'",
+	      lookup("x.md"));
+	CHECK(strcmp(lookup("x.cst"), OCTET) == 0, "x.cst after unload: '%s'", lookup("x.cst"));
+
+	n = mime_load(write_tmp("nginx.types", nginx_types));
+	/* html htm shtml ngx ngi ngj nga pptx demo */
+	CHECK(n == 9, "nginx form: %d extensions loaded, want 9", n);
+	check_cases(nginx_cases, sizeof nginx_cases / sizeof nginx_cases[0], "nginx");
+	mime_unload();
+	CHECK(strcmp(lookup("x.ngx"), OCTET) == 0, "x.ngx after unload: '%s'", lookup("x.ngx"));
+
+	/* an empty file and one of comments load nothing */
+	CHECK(mime_load(write_tmp("empty.types", "")) == 0, "empty file loaded entries");
+	CHECK(mime_load(write_tmp("comments.types", "# a\n\n   \n#b c/d e\n")) == 0,
+	      "comments loaded entries");
+	CHECK(strcmp(lookup("x.e"), OCTET) == 0, "x.e after a file of comments");
+	mime_unload();
+
+	/* a missing file: -errno, nothing changed */
+	char missing[600];
+	snprintf(missing, sizeof missing, "%s/missing.types", tmpdir);
+	n = mime_load(missing);
+	CHECK(n == -ENOENT, "missing file: %d, want %d", n, -ENOENT);
+	CHECK(strcmp(lookup("x.png"), "image/png") == 0, "x.png after a failed load");
+	mime_unload(); /* with nothing loaded */
+
+	/* many extensions (the table grows past its first allocation) */
+	FILE *f = fopen(write_tmp("many.types", ""), "w");
+	if (f) {
+		for (int i = 0; i < 1000; i++)
+			fprintf(f, "application/x-t%d e%d f%d\n", i % 10, i, i);
+		fclose(f);
+		char path[600];
+		snprintf(path, sizeof path, "%s/many.types", tmpdir);
+		n = mime_load(path);
+		CHECK(n == 2000, "many: %d loaded, want 2000", n);
+		int bad = 0;
+		for (int i = 0; i < 1000; i += 37) {
+			char name[32], want[32];
+			snprintf(name, sizeof name, "x.E%d", i);
+			snprintf(want, sizeof want, "application/x-t%d", i % 10);
+			if (strcmp(lookup(name), want) != 0) {
+				bad++;
+				CHECK(0, "many: '%s' -> '%s', want '%s'", name, lookup(name), want);
+			}
+		}
+		CHECK(bad == 0, "many: %d wrong", bad);
+		mime_unload();
+	}
+
+	static const char *const names[] = { "apache.types", "nginx.types", "empty.types",
+					     "comments.types", "many.types" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+}
+
 int main(void)
 {
 	test_cases();
 	test_table();
+	test_load();
+	/* the built-in table is back as it was */
+	test_cases();
 	return unit_done("mime");
 }
