@@ -20,6 +20,10 @@
 #include "conn.h"
 
 #define MAX_EVENTS 256
+/* Access-log lines wait at most this long, or until this many bytes are
+ * buffered, so a busy thread writes a few times a second, not per turn. */
+#define LOG_FLUSH_MS 200
+#define LOG_FLUSH_BYTES (16 * 1024)
 #define ACCEPT_BATCH 128
 #define FILE_CACHE_ENTRIES 4096
 #define FILE_CACHE_MAX_FILE (64 * 1024)
@@ -35,6 +39,7 @@ static void update_clock(struct worker *w)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	clock_gettime(CLOCK_REALTIME_COARSE, &real);
 	w->now = (uint32_t)mono.tv_sec;
+	w->now_ms = (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
 	if (real.tv_sec != w->wall) {
 		w->wall = real.tv_sec;
 		http_date_format(w->wall, w->date);
@@ -175,6 +180,8 @@ void *worker_run(void *arg)
 
 	for (;;) {
 		int timeout = w->stopping ? 100 : 1000;
+		if (w->log.len && timeout > LOG_FLUSH_MS)
+			timeout = LOG_FLUSH_MS;
 		int n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -195,7 +202,15 @@ void *worker_run(void *arg)
 		if (w->stopping && (int32_t)(w->now - w->stop_deadline) >= 0)
 			conn_close_all(w);
 		conn_reap(w);
-		access_log_flush(&w->log);
+		if (w->log.len) {
+			if (!w->log_since_ms)
+				w->log_since_ms = w->now_ms;
+			if (w->log.len >= LOG_FLUSH_BYTES || w->stopping ||
+			    w->now_ms - w->log_since_ms >= LOG_FLUSH_MS) {
+				access_log_flush(&w->log);
+				w->log_since_ms = 0;
+			}
+		}
 		if (w->stopping && w->nconns == 0)
 			break;
 	}

@@ -40,6 +40,8 @@ struct worker {
 
 	/* Clocks, read once per loop turn. */
 	uint32_t now;          /* monotonic seconds */
+	uint64_t now_ms;       /* monotonic milliseconds */
+	uint64_t log_since_ms; /* when the oldest unwritten log line came, 0: none */
 	time_t wall;           /* real time, for Date and the log */
 	char date[HTTP_DATE_LEN + 1];
 	char iso[LOG_ISO_LEN + 1];
