@@ -86,31 +86,50 @@ static const char *status_color(int status)
 	return "\033[32m";         /* green */
 }
 
+static size_t put_str(char *out, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(out, s, n);
+	return n;
+}
+
+/* Formatted by hand, not with snprintf: this runs once per request. */
 size_t access_log_format(char *out, size_t cap, const char *iso, const char *ip,
 			 struct slice method, struct slice path, int status, bool color)
 {
-	char tail[96];
-	size_t w;
-	int n;
-
 	/* Room for the prefix, a few bytes of method and path, and the tail. */
 	if (cap < ACCESS_LOG_MIN_CAP)
 		return 0;
-	n = snprintf(out, cap, "%s - %s - \"", iso, ip);
-	w = (size_t)n;
-	size_t room = cap - w - sizeof tail; /* for method, ' ' and path */
+	const size_t tail_max = 96; /* '"', colour codes, status, reason, '\n' */
+	size_t w = 0;
+	w += put_str(out + w, iso);
+	w += put_str(out + w, " - ");
+	size_t iplen = strnlen(ip, 64);
+	memcpy(out + w, ip, iplen);
+	w += iplen;
+	w += put_str(out + w, " - \"");
+	size_t room = cap - w - tail_max; /* for method, ' ' and path */
 	if (method.len == 0)
 		method = SLICE_LIT("-");
 	w += put_escaped(out + w, room / 4 < 32 * 4 ? room / 4 : 32 * 4, method, 32);
-	room = cap - w - sizeof tail;
+	room = cap - w - tail_max;
 	if (path.len && room > 1) {
 		out[w++] = ' ';
 		w += put_escaped(out + w, room - 1, path, 512);
 	}
-	n = snprintf(tail, sizeof tail, "\" %s%d %s%s\n", color ? status_color(status) : "", status,
-		     http_status_reason(status), color ? "\033[0m" : "");
-	memcpy(out + w, tail, (size_t)n);
-	return w + (size_t)n;
+	out[w++] = '"';
+	out[w++] = ' ';
+	if (color)
+		w += put_str(out + w, status_color(status));
+	out[w++] = (char)('0' + status / 100 % 10);
+	out[w++] = (char)('0' + status / 10 % 10);
+	out[w++] = (char)('0' + status % 10);
+	out[w++] = ' ';
+	w += put_str(out + w, http_status_reason(status));
+	if (color)
+		w += put_str(out + w, "\033[0m");
+	out[w++] = '\n';
+	return w;
 }
 
 /* Writes all of buf, retrying on EINTR and short writes; the log is never

@@ -177,7 +177,21 @@ void conn_reap(struct worker *w)
 
 static void peer_ip(const struct conn *c, char *out, size_t cap)
 {
-	if (!inet_ntop(c->family == AF_INET6 ? AF_INET6 : AF_INET, c->addr, out, (socklen_t)cap))
+	if (c->family == AF_INET) {
+		/* The common case by hand: inet_ntop costs more per request. */
+		char *p = out;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = c->addr[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
+	if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
 		strcpy(out, "-");
 }
 
