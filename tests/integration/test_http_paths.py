@@ -36,6 +36,11 @@ def layout():
     os.symlink(os.path.join(base, "outside"), os.path.join(root, "outdir"))
     os.symlink("../../../root2", os.path.join(root, "sub", "deep", "sibling"))
     os.symlink("/etc/passwd", os.path.join(root, "passwd"))
+    # Dotfiles inside the root hold the secret too: never served by default.
+    os.makedirs(os.path.join(root, ".git"))
+    for name in (".env", ".htpasswd", os.path.join(".git", "config")):
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(SECRET)
     # Inside the root.
     os.symlink("a.txt", os.path.join(root, "rel_in.txt"))
     os.symlink(os.path.join(root, "a.txt"), os.path.join(root, "abs_in.txt"))
@@ -83,10 +88,69 @@ TRAVERSALS = [
     "/passwd",
     "http://localhost/../secret.txt",
     "http://localhost/%2e%2e/secret.txt",
+    # Backslashes are ordinary bytes on Linux, in any spelling.
+    "/..\\secret.txt",
+    "/\\..\\secret.txt",
+    "/%5c..%5csecret.txt",
+    "/sub\\..\\..\\secret.txt",
+    "/%2e%2e%5c%2e%2e%5csecret.txt",
+    # Mixed-case and partial escapes.
+    "/%2E%2e/secret.txt",
+    "/%2e%2E%2F%2E%2E%2Fsecret.txt",
+    "/%2F..%2Fsecret.txt",
+    "/sub/deep/%2e%2e/%2E%2E/%2e%2E/secret.txt",
+    # Look-alikes of "..".
+    "/..;/secret.txt",
+    "/.../secret.txt",
+    "/..../secret.txt",
+    "/../secret.txt.",
+    "/../secret.txt/",
+    "/../secret.txt%20",
+    # Double encoding and invalid escapes.
+    "/%25%32%65%25%32%65/secret.txt",
+    "/%%32%65%%32%65/secret.txt",
+    "/%2/secret.txt",
+    "/%zz/../secret.txt",
+    # Overlong and odd UTF-8 forms of '.' and '/'.
+    "/%c0%2e%c0%2e/secret.txt",
+    "/%e0%80%ae%e0%80%ae/secret.txt",
+    "/%c0%af../secret.txt",
+    "/%c1%9c../secret.txt",
+    # Many segments, and a very long path.
+    "/" + "../" * 50 + "secret.txt",
+    "/" + "sub/" * 30 + "../" * 31 + "secret.txt",
+    "/" + "a" * 5000 + "/../../secret.txt",
+    "/./././../secret.txt",
+    "/sub/./../../secret.txt",
+    "/a.txt/../../secret.txt",
+    "/sublink/../../secret.txt",
+    # Absolute form, any case, with a port, https.
+    "http://localhost/../../secret.txt",
+    "http://localhost/%2e%2e%2fsecret.txt",
+    "HTTP://LOCALHOST/../secret.txt",
+    "http://localhost:80/..%2fsecret.txt",
+    "https://localhost/../secret.txt",
+    "http://localhost/up/secret.txt",
+    # Dotfiles and dot-directories.
+    "/.env",
+    "/.htpasswd",
+    "/.git/config",
+    "/%2eenv",
+    "/%2Egit/config",
+    "/sub/../.env",
+    "/.git/../.env",
+    "/sub/%2e%2e/.htpasswd",
+    # Links out of the root, once more through other spellings.
+    "/up",
+    "/up/",
+    "/outdir/index.html",
+    "/%75p/secret.txt",
+    "/rel_out.txt%00",
 ]
 
 
 def test_nothing_outside_root_is_served():
+    assert len(TRAVERSALS) >= 60, len(TRAVERSALS)
     base, root = layout()
     with lib.Server(root=root) as s:
         for target in TRAVERSALS:
@@ -95,7 +159,7 @@ def test_nothing_outside_root_is_served():
                 data = lib.raw(s.port, req.encode())
                 r, _ = lib.read_response(data, head_only=(method == "HEAD"))
                 assert r is not None, (target, data[:200])
-                assert r.status in (400, 403, 404), (target, method, r.raw_head)
+                assert r.status in (400, 403, 404, 414), (target, method, r.raw_head)
                 assert SECRET.strip() not in data, (target, method, data[:300])
                 assert b"root:x:0:0" not in data, (target, data[:300])
                 if method == "GET":
