@@ -55,21 +55,26 @@ integration: bin/server
 # ASan+UBSan build.
 test: unit integration test-asan
 
-asan:
-	$(MAKE) BUILD=asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		bin/server-asan unit-asan
+# The ASan+UBSan build of the server and of the unit tests.
+asan: bin/server-asan $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-bin/server-asan: $(SRC)
-	@mkdir -p build/asan bin
-	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE $(FEATURE_CFLAGS) -Wall -Wextra -pthread -o $@ $(SRC) \
-		-fsanitize=address,undefined -pthread $(LIBS)
+ASAN_OBJ     := $(SRC:src/%.c=build/asan/obj/%.o)
+ASAN_LIB_OBJ := $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
+ASAN_CFLAGS  := $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE $(FEATURE_CFLAGS) -Wall -Wextra -pthread -MMD -MP
 
-build/asan/tests/%: tests/unit/%.c $(filter-out src/main.c,$(SRC)) tests/unit/unit.h
+build/asan/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_FLAGS) -std=c17 -D_GNU_SOURCE $(FEATURE_CFLAGS) -Wall -Wextra -pthread -Isrc -o $@ $< \
-		$(filter-out src/main.c,$(SRC)) -fsanitize=address,undefined -pthread $(LIBS)
+	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 
-test-asan: bin/server-asan $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+bin/server-asan: $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=address,undefined -pthread -o $@ $^ $(LIBS)
+
+build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJ) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Isrc -o $@ $< $(ASAN_LIB_OBJ) -fsanitize=address,undefined -pthread $(LIBS)
+
+test-asan: asan
 	@python3 tests/run_unit.py $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		python3 tests/run_integration.py --server bin/server-asan
@@ -93,4 +98,4 @@ clean:
 
 include fuzz/fuzz.mk
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

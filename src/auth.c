@@ -55,11 +55,13 @@ long auth_base64_decode(struct slice in, char *out, size_t cap)
 	return (long)w;
 }
 
+#ifdef HAVE_CRYPT
 static bool supported_hash(const char *h)
 {
 	return strncmp(h, "$2y$", 4) == 0 || strncmp(h, "$2b$", 4) == 0 ||
 	       strncmp(h, "$2a$", 4) == 0 || strncmp(h, "$5$", 3) == 0 || strncmp(h, "$6$", 3) == 0;
 }
+#endif
 
 int auth_load(struct auth *a, const char *path, char *err, size_t err_cap)
 {

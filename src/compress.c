@@ -64,6 +64,7 @@ bool compress_type_ok(const char *type)
 	return false;
 }
 
+#if defined(HAVE_ZLIB) || defined(HAVE_BROTLI) || defined(HAVE_ZSTD)
 static struct fc_blob *new_blob(size_t cap)
 {
 	struct fc_blob *b = malloc(sizeof *b + (cap ? cap : 1));
@@ -73,6 +74,7 @@ static struct fc_blob *new_blob(size_t cap)
 	}
 	return b;
 }
+#endif
 
 #ifdef HAVE_ZLIB
 static struct fc_blob *gzip(const char *data, size_t len)
@@ -152,6 +154,7 @@ struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t l
 #endif
 	default: break;
 	}
+	(void)data;
 	if (b && b->len >= len && !force) {
 		free(b); /* no gain: send the file as it is */
 		return NULL;
