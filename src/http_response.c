@@ -3,6 +3,8 @@
  * that does not fit is flagged, never grown. */
 #include "http_response.h"
 
+#include "http_date.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -58,15 +60,25 @@ static void append_str(struct response *r, const char *s)
 
 void http_response_begin(struct response *r, int status, const char *date)
 {
-	char line[64];
-	int n = snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
+	/* By hand, not snprintf: this runs for every response. */
+	char line[64] = "HTTP/1.1 ";
+	const char *reason = http_status_reason(status);
+	size_t rl = strlen(reason), n = 9;
+	line[n++] = (char)('0' + status / 100 % 10);
+	line[n++] = (char)('0' + status / 10 % 10);
+	line[n++] = (char)('0' + status % 10);
+	line[n++] = ' ';
+	memcpy(line + n, reason, rl);
+	n += rl;
+	line[n++] = '\r';
+	line[n++] = '\n';
 	r->status = status;
 	r->head_len = 0;
 	r->overflow = false;
-	http_response_append(r, line, (size_t)n);
+	http_response_append(r, line, n);
 	append_str(r, "Server: " SERVER_SOFTWARE "\r\nDate: ");
-	append_str(r, date);
-	append_str(r, "\r\n");
+	http_response_append(r, date, HTTP_DATE_LEN);
+	http_response_append(r, "\r\n", 2);
 }
 
 void http_response_header(struct response *r, const char *name, struct slice value)
