@@ -41,6 +41,8 @@ enum {
 	OPT_NO_COMPRESS,
 	OPT_AUTH_FILE,
 	OPT_SENDFILE,
+	OPT_PROBE,
+	OPT_HEALTH,
 };
 
 static const struct option options[] = {
@@ -76,6 +78,8 @@ static const struct option options[] = {
 	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
 	{ "auth-file", required_argument, NULL, OPT_AUTH_FILE },
 	{ "sendfile", required_argument, NULL, OPT_SENDFILE },
+	{ "probe", required_argument, NULL, OPT_PROBE },
+	{ "health", required_argument, NULL, OPT_HEALTH },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -120,6 +124,8 @@ static void usage(FILE *out)
 		"      --compress, --no-compress  compress text types on the fly (default on;\n"
 		"                            precompressed .br/.zst/.gz files are always used)\n"
 		"      --auth-file FILE      require Basic authentication (htpasswd, bcrypt or SHA-crypt)\n"
+		"      --health PATH         answer GET/HEAD PATH with 200 without touching the disk\n"
+		"      --probe URL           send HEAD to an http:// URL; exit 0 on 2xx/3xx, else 1\n"
 		"      --sendfile on|off|auto  file bodies with sendfile(2), pread+send, or sendfile\n"
 		"                            up to 16 MiB and pread+send above (default auto)\n"
 		"  -h, --help                show this help and exit\n"
@@ -303,6 +309,12 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_COMPRESS: c->compress = true; break;
 		case OPT_NO_COMPRESS: c->compress = false; break;
 		case OPT_AUTH_FILE: c->auth_file = optarg; break;
+		case OPT_PROBE: c->probe = optarg; break;
+		case OPT_HEALTH:
+			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
+				die_usage("--health takes a path like /healthz, not '%s'", optarg);
+			c->health = optarg;
+			break;
 		case OPT_SENDFILE:
 			if (strcmp(optarg, "on") == 0)
 				c->sendfile = SENDFILE_ON;
@@ -350,6 +362,8 @@ void config_parse(int argc, char **argv, struct config *c)
 		c->pid_file = NULL;
 	if (c->daemon && !c->log_file)
 		c->log_file = "server.log";
+	if (c->probe)
+		return; /* a health check needs no document root */
 	c->root = resolve_root(root);
 }
 

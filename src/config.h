@@ -49,6 +49,8 @@ struct config {
 	const char *fallback;      /* file for missing non-asset paths, or NULL */
 	const char *mime_types;    /* mime.types file to load, or NULL */
 	const char *auth_file;     /* htpasswd file for Basic authentication, or NULL */
+	const char *probe;         /* --probe URL: check it and exit, or NULL */
+	const char *health;        /* path answered 200 without touching the disk, or NULL */
 };
 
 /* Fills *c from argv. Prints usage and exits 0 for --help, the version for

@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "mime.h"
 #include "path.h"
+#include "probe.h"
 #include "serve.h"
 #include "signals.h"
 #include "version.h"
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 	struct worker *workers;
 
 	config_parse(argc, argv, &cfg);
+	if (cfg.probe)
+		return probe_run(cfg.probe, 5000);
 
 	if (cfg.daemon)
 		report_fd = daemon_start();

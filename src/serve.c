@@ -135,6 +135,17 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		serve_options(s, h, resp);
 		return;
 	}
+	if (s->cfg->health && slice_eq(r->path, s->cfg->health)) {
+		/* Liveness for load balancers: no disk, no authentication. */
+		http_response_begin(resp, 200, s->date);
+		http_response_header(resp, "Content-Type", SLICE_LIT("text/plain; charset=utf-8"));
+		http_response_header(resp, "Content-Length", SLICE_LIT("3"));
+		http_response_header(resp, "Cache-Control", SLICE_LIT("no-store"));
+		serve_finish_head(s, resp);
+		if (r->method != HTTP_HEAD && http_response_append(resp, "OK\n", 3))
+			resp->body_len = 3;
+		return;
+	}
 	if (s->auth) {
 		const struct http_header *a = http_head_find(h, "authorization");
 		if (!a || !auth_check(s->auth, &s->auth_cache, a->value)) {
