@@ -97,8 +97,11 @@ int main(int argc, char **argv)
 	struct worker *workers;
 
 	config_parse(argc, argv, &cfg);
-	if (cfg.probe)
-		return probe_run(cfg.probe, 5000);
+	if (cfg.probe) {
+		int rc = probe_run(cfg.probe, 5000);
+		config_free(&cfg);
+		return rc;
+	}
 
 	if (cfg.daemon)
 		report_fd = daemon_start();
