@@ -38,7 +38,7 @@ build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+build/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
@@ -70,7 +70,7 @@ bin/server-asan: $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=address,undefined -pthread -o $@ $^ $(LIBS)
 
-build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJ) tests/unit/unit.h
+build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -Isrc -o $@ $< $(ASAN_LIB_OBJ) -fsanitize=address,undefined -pthread $(LIBS)
 

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "unit.h"
+#include "unit_tmp.h"
 
 /* ---- base64 ---- */
 
@@ -388,21 +389,6 @@ static void test_check(void)
 
 /* ---- auth_load ---- */
 
-static char tmpdir[256];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		abort();
-	}
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
 
 static void test_load(void)
 {

@@ -7,6 +7,7 @@
 
 #include "http_cond.h"
 #include "unit.h"
+#include "unit_head.h"
 
 #define LM "Sun, 28 Sep 2025 18:30:00 GMT"     /* the file's mtime */
 #define BEFORE "Sun, 28 Sep 2025 18:29:59 GMT" /* one second earlier */
@@ -19,30 +20,6 @@ static const struct file_meta meta = {
 	.size = 1000, .mtime = 1759084200, .etag = { ETAG, sizeof ETAG - 1 }
 };
 
-/* Builds a head from "Name: value\n..." lines (values trimmed). */
-#define MAXH 8
-static void build_head(const char *spec, struct http_head *h, struct http_header *hdrs)
-{
-	const char *p = spec;
-	h->headers = hdrs;
-	h->max_headers = MAXH;
-	h->nheaders = 0;
-	h->minor = 1;
-	h->method = SLICE_LIT("GET");
-	h->target = SLICE_LIT("/");
-	while (*p && h->nheaders < MAXH) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		const char *colon = memchr(p, ':', n);
-		if (colon) {
-			hdrs[h->nheaders].name = slice_make(p, (size_t)(colon - p));
-			hdrs[h->nheaders].value =
-				slice_trim(slice_make(colon + 1, n - (size_t)(colon - p) - 1));
-			h->nheaders++;
-		}
-		p += n + (nl != NULL);
-	}
-}
 
 struct cond_case {
 	enum http_method m;

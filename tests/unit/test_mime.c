@@ -8,6 +8,7 @@
 
 #include "mime.h"
 #include "unit.h"
+#include "unit_tmp.h"
 
 #define OCTET "application/octet-stream"
 #define UTF8 "; charset=utf-8"
@@ -162,21 +163,6 @@ static void test_table(void)
 
 /* ---- mime_load ---- */
 
-static char tmpdir[256];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		abort();
-	}
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
 
 /* Apache form: "type ext ext ..." with '#' comments, tabs, CRLF. */
 static const char apache_types[] =
