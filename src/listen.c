@@ -1,7 +1,7 @@
 /* listen.c - socket, bind, listen. SO_REUSEPORT gives every thread its own
  * accept queue; because it would also let a second server share the port
  * silently, the address is first bound once without it, which fails with
- * EADDRINUSE exactly when something already listens there. */
+ * EADDRINUSE exactly when something already holds it. */
 #include "listen.h"
 
 #include <arpa/inet.h>
@@ -17,7 +17,7 @@
 
 #define BACKLOG 4096
 
-static int open_one(const struct sockaddr *sa, socklen_t len, bool reuseport)
+static int open_one(const struct sockaddr *sa, socklen_t len, bool reuseport, bool do_listen)
 {
 	int one = 1, zero = 0;
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -32,7 +32,7 @@ static int open_one(const struct sockaddr *sa, socklen_t len, bool reuseport)
 	 * succeeds and a short-lived connection needs no epoll round trip. */
 	int defer = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
-	if (bind(fd, sa, len) < 0 || listen(fd, BACKLOG) < 0) {
+	if (bind(fd, sa, len) < 0 || (do_listen && listen(fd, BACKLOG) < 0)) {
 		int e = errno;
 		close(fd);
 		return -e;
@@ -85,14 +85,16 @@ int listen_open(const char *addr, int port, int *fds, int n, char *where, size_t
 	snprintf(where, where_cap, ss.ss_family == AF_INET6 ? "http://[%s]:%d/" : "http://%s:%d/",
 		 host, port);
 
-	int probe = open_one((struct sockaddr *)&ss, len, false);
+	/* The probe only binds: were it listening, a client could connect to
+	 * it in the moment before it is closed and be reset. */
+	int probe = open_one((struct sockaddr *)&ss, len, false, false);
 	if (probe < 0) {
 		snprintf(err, err_cap, "cannot listen on %s port %d: %s", host, port, strerror(-probe));
 		return -1;
 	}
 	close(probe);
 	for (int i = 0; i < n; i++) {
-		fds[i] = open_one((struct sockaddr *)&ss, len, true);
+		fds[i] = open_one((struct sockaddr *)&ss, len, true, true);
 		if (fds[i] < 0) {
 			snprintf(err, err_cap, "cannot listen on %s port %d: %s", host, port,
 				 strerror(-fds[i]));

@@ -99,6 +99,8 @@ class Server:
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+        elif self.proc.stdout.closed:
+            return self.proc.returncode  # already stopped and read
         out, err = self.proc.communicate(timeout=timeout)
         self.out += out.decode(errors="replace")
         self.err += err.decode(errors="replace")
@@ -108,14 +110,18 @@ class Server:
         return self.start()
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            rc = self.stop()
-            if exc[0] is None:
-                assert rc == 0, f"server exited {rc}: {self.err}"
-        if self.proc.returncode is not None and self.proc.returncode < 0 and exc[0] is None:
-            raise AssertionError(f"server died from signal {-self.proc.returncode}: {self.err}")
-        if exc[0] is None and ("runtime error" in self.err or "AddressSanitizer" in self.err
-                               or "LeakSanitizer" in self.err):
+        was_running = self.proc.poll() is None
+        rc = self.stop()
+        if exc[0] is not None:
+            # A failing test shows what the server said.
+            if hasattr(exc[1], "add_note"):
+                exc[1].add_note(f"server exit {rc}, stderr:\n{self.err[-4000:]}")
+            return False
+        if rc < 0:
+            raise AssertionError(f"server died from signal {-rc}: {self.err}")
+        if was_running:
+            assert rc == 0, f"server exited {rc}: {self.err}"
+        if "runtime error" in self.err or "AddressSanitizer" in self.err or "LeakSanitizer" in self.err:
             raise AssertionError(f"sanitizer report:\n{self.err}")
         return False
 

@@ -10,8 +10,10 @@ bound is the spec's: a normal request is answered within 100 ms while
 1,000 slowloris connections are open."""
 import os
 import select
+import socket
 import statistics
 import sys
+import threading
 import time
 
 import lib
@@ -584,3 +586,45 @@ def test_send_timeout_spares_slow_reader_that_progresses():
         assert head.startswith(b"HTTP/1.1 200"), head[:100]
         assert len(body) == BIG, (f"the response was cut after {len(body)} of {BIG} bytes "
                                   f"({how}); the client read {slow} bytes at 256 KiB/s first")
+
+
+def test_connections_during_start_are_all_answered():
+    """Clients that connect while the server is starting are either refused
+    or answered, never accepted and then reset. A client hammers the port
+    from before the server starts until it serves, many times over."""
+    root = lib.make_site({"index.html": b"up\n"})
+    for _ in range(40):
+        port = lib.free_port()
+        stop = threading.Event()
+        failures, answered = [], [0]
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                except OSError:
+                    continue  # not listening yet: refused is fine
+                try:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    got = lib.recv_all(s, 5)
+                finally:
+                    s.close()
+                if not got.startswith(b"HTTP/1.1 200"):
+                    failures.append(got[:80])
+                else:
+                    answered[0] += 1
+                    if answered[0] >= 3:
+                        return
+
+        t = threading.Thread(target=hammer)
+        t.start()
+        srv = lib.Server(root=root)
+        srv.port = port
+        try:
+            with srv:
+                t.join(timeout=10)
+        finally:
+            stop.set()
+            t.join()
+        assert not failures, f"accepted connections left unanswered: {failures[:3]}"
+        assert answered[0] >= 3
