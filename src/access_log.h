@@ -1,16 +1,18 @@
-/* access_log.h - one line per request, buffered per thread; and the
- * server's own messages (start-up, errors, "Stopped") on the same output. */
+/* access_log.h - one line per request, buffered per thread, in one of
+ * three formats; and the server's own messages (start-up, errors,
+ * "Stopped"), each with a time and a level. */
 #ifndef ACCESS_LOG_H
 #define ACCESS_LOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "slice.h"
 
 #define ACCESS_LOG_BUF 65536
-#define ACCESS_LOG_LINE_MAX 2400 /* longest line; longer paths are cut */
+#define ACCESS_LOG_LINE_MAX 16384 /* longest line; longer fields are cut */
 #define ACCESS_LOG_MIN_CAP 256  /* smallest cap access_log_format writes into */
 #define LOG_ISO_LEN 20           /* "2025-09-28T18:30:00Z" */
 
@@ -19,11 +21,43 @@ struct access_log {
 	char buf[ACCESS_LOG_BUF];
 };
 
-/* Sets where every line goes. color: wrap the status in ANSI colours. */
-void log_open(int fd, bool color);
+enum log_format {
+	LOG_FORMAT_DEFAULT,  /* TIME - IP - "METHOD PATH" STATUS REASON */
+	LOG_FORMAT_COMBINED, /* the Apache/nginx Combined Log Format */
+	LOG_FORMAT_JSON,     /* one JSON object per line */
+};
 
-/* The descriptor lines go to (for closing or redirecting), -1 if none. */
+enum log_level {
+	LOG_ERROR,
+	LOG_WARN,
+	LOG_INFO,
+};
+
+/* What one request line records; slices point into the request buffer. */
+struct log_entry {
+	const char *iso;         /* LOG_ISO_LEN time stamp */
+	const char *ip;          /* the client's address as text */
+	struct slice method;     /* empty: nothing was parsed */
+	struct slice path;       /* the path (default format) */
+	struct slice target;     /* the request target as sent */
+	int minor;               /* HTTP/1.minor, -1 if unknown */
+	int status;
+	uint64_t bytes;          /* body bytes sent */
+	struct slice referer;    /* empty if absent */
+	struct slice user_agent; /* empty if absent */
+};
+
+/* Sets where request lines (access_fd, -1: none) and messages (error_fd)
+ * go, and the request line format. color: wrap the status in ANSI colours
+ * (default format only). */
+void log_open(int access_fd, int error_fd, enum log_format fmt, bool color);
+
+/* The descriptors request lines and messages go to, -1 if none. */
 int log_fd(void);
+int log_error_fd(void);
+
+/* Parses a --log-format name; returns 0 or -1 if unknown. */
+int log_format_parse(const char *name, enum log_format *out);
 
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" for t into out (LOG_ISO_LEN + 1 bytes). */
 void log_iso_time(time_t t, char *out);
@@ -35,14 +69,25 @@ void log_iso_time(time_t t, char *out);
 size_t access_log_format(char *out, size_t cap, const char *iso, const char *ip,
 			 struct slice method, struct slice path, int status, bool color);
 
+/* Formats e in the Combined Log Format / as a JSON object, with the
+ * newline; returns the length (cap must be ACCESS_LOG_LINE_MAX). Fields
+ * are escaped so that a request can neither forge a line nor break it. */
+size_t access_log_format_combined(char *out, size_t cap, const struct log_entry *e);
+size_t access_log_format_json(char *out, size_t cap, const struct log_entry *e);
+
+/* Writes "DD/Mon/YYYY:HH:MM:SS +0000" (LOG_CLF_LEN + 1 bytes) for the
+ * LOG_ISO_LEN stamp iso. */
+#define LOG_CLF_LEN 26
+void log_clf_time(const char *iso, char *out);
+
 /* Appends a request line to the thread's buffer, flushing first if full. */
-void access_log_request(struct access_log *l, const char *iso, const char *ip,
-			struct slice method, struct slice path, int status);
+void access_log_request(struct access_log *l, const struct log_entry *e);
 
 /* Writes the thread's buffered lines out. */
 void access_log_flush(struct access_log *l);
 
-/* Writes "TIME message" at once (start-up, errors, "Stopped"). */
-void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes "TIME [level] message" at once (start-up, errors, "Stopped");
+ * in the JSON format, an object with time, level and message. */
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

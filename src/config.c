@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "compress.h"
 #include "version.h"
 
@@ -43,6 +44,11 @@ enum {
 	OPT_SENDFILE,
 	OPT_PROBE,
 	OPT_HEALTH,
+	OPT_LOG_FORMAT,
+	OPT_ERROR_LOG,
+	OPT_CHROOT,
+	OPT_UNIX_SOCKET,
+	OPT_UNIX_SOCKET_MODE,
 };
 
 static const struct option options[] = {
@@ -80,6 +86,12 @@ static const struct option options[] = {
 	{ "sendfile", required_argument, NULL, OPT_SENDFILE },
 	{ "probe", required_argument, NULL, OPT_PROBE },
 	{ "health", required_argument, NULL, OPT_HEALTH },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "error-log", required_argument, NULL, OPT_ERROR_LOG },
+	{ "user", required_argument, NULL, 'u' },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "unix-socket", required_argument, NULL, OPT_UNIX_SOCKET },
+	{ "unix-socket-mode", required_argument, NULL, OPT_UNIX_SOCKET_MODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -94,12 +106,20 @@ static void usage(FILE *out)
 		"  -p, --port PORT           TCP port, 1-65535 (default 3000)\n"
 		"  -d, --root DIR            document root (default ./web)\n"
 		"  -a, --addr ADDR           bind address (default: all interfaces, IPv6 and IPv4)\n"
+		"      --unix-socket PATH    listen on a unix socket instead of TCP\n"
+		"      --unix-socket-mode MODE  its permissions, octal (default 660)\n"
 		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
 		"  -b, --daemon              run in the background as a daemon\n"
 		"      --pid-file PATH       pid file (default server.pid; written in daemon mode,\n"
 		"                            or in the foreground when this option is given)\n"
-		"      --log-file PATH       log file (default: standard output in the foreground,\n"
-		"                            server.log as a daemon)\n"
+		"      --log-file PATH       access log file (default: standard output in the\n"
+		"                            foreground, server.log as a daemon)\n"
+		"      --log-format FORMAT   default, combined (Apache/nginx) or json\n"
+		"      --error-log PATH      server messages (default: with the access log in the\n"
+		"                            default and json formats; standard error, or\n"
+		"                            server.error.log as a daemon, with combined)\n"
+		"  -u, --user USER[:GROUP]   switch to this user after binding the port (as root)\n"
+		"      --chroot DIR          confine the server to DIR after start-up (as root)\n"
 		"      --max-conns N         concurrent connections (default 16384)\n"
 		"      --max-head BYTES      request line and header fields (default 16384)\n"
 		"      --max-headers N       header fields per request (default 100)\n"
@@ -131,7 +151,8 @@ static void usage(FILE *out)
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
-		"Signals: SIGTERM or SIGINT stop the server after in-flight responses.\n");
+		"Signals: SIGTERM or SIGINT stop the server after in-flight responses;\n"
+		"SIGHUP or SIGUSR1 reopen the log files.\n");
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -259,9 +280,10 @@ void config_parse(int argc, char **argv, struct config *c)
 		.compress = true,
 		.sendfile = SENDFILE_AUTO,
 		.extra_headers = "",
+		.unix_socket_mode = 0660,
 	};
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:lhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:u:lhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p': c->port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case 'd': root = optarg; break;
@@ -310,6 +332,26 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_NO_COMPRESS: c->compress = false; break;
 		case OPT_AUTH_FILE: c->auth_file = optarg; break;
 		case OPT_PROBE: c->probe = optarg; break;
+		case OPT_LOG_FORMAT:
+			if (log_format_parse(optarg, &c->log_format) < 0)
+				die_usage("--log-format takes 'default', 'combined' or 'json', not '%s'", optarg);
+			break;
+		case OPT_ERROR_LOG: c->error_log = optarg; break;
+		case 'u':
+			if (!*optarg || *optarg == ':')
+				die_usage("--user takes USER or USER:GROUP, not '%s'", optarg);
+			c->user = optarg;
+			break;
+		case OPT_CHROOT: c->chroot = optarg; break;
+		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
+		case OPT_UNIX_SOCKET_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (!*optarg || *end || m > 0777)
+				die_usage("--unix-socket-mode takes an octal mode like 660, not '%s'", optarg);
+			c->unix_socket_mode = (unsigned)m;
+			break;
+		}
 		case OPT_HEALTH:
 			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
 				die_usage("--health takes a path like /healthz, not '%s'", optarg);
@@ -362,6 +404,8 @@ void config_parse(int argc, char **argv, struct config *c)
 		c->pid_file = NULL;
 	if (c->daemon && !c->log_file)
 		c->log_file = "server.log";
+	if (c->daemon && !c->error_log && c->log_format == LOG_FORMAT_COMBINED)
+		c->error_log = "server.error.log";
 	if (c->probe)
 		return; /* a health check needs no document root */
 	c->root = resolve_root(root);

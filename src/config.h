@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access_log.h"
+
 /* How file bodies are sent: sendfile(2) (zero copy), pread+send through a
  * buffer, or sendfile below CONFIG_SENDFILE_AUTO_MAX bytes and copies above
  * (measured fastest for long streams on loopback; see bench/README.md). */
@@ -51,6 +53,12 @@ struct config {
 	const char *auth_file;     /* htpasswd file for Basic authentication, or NULL */
 	const char *probe;         /* --probe URL: check it and exit, or NULL */
 	const char *health;        /* path answered 200 without touching the disk, or NULL */
+	enum log_format log_format;
+	const char *error_log;     /* file for server messages, or NULL (see usage) */
+	const char *user;          /* -u USER[:GROUP] to switch to, or NULL */
+	const char *chroot;        /* directory to confine the server to, or NULL */
+	const char *unix_socket;   /* listen there instead of TCP, or NULL */
+	unsigned unix_socket_mode;
 };
 
 /* Fills *c from argv. Prints usage and exits 0 for --help, the version for

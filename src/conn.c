@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -39,7 +40,8 @@ struct conn_io {
 	size_t rlen;     /* bytes in rbuf */
 	size_t scanned;  /* bytes known not to complete the head */
 	size_t head_len; /* the head being answered, 0 while none is parsed */
-	struct slice log_method, log_path;
+	struct slice log_method, log_path, log_target, log_referer, log_agent;
+	int log_minor;
 	struct response resp;
 	size_t out_head;  /* header bytes sent */
 	unsigned out_seg; /* segment being sent */
@@ -191,8 +193,10 @@ static void peer_ip(const struct conn *c, char *out, size_t cap)
 		}
 		return;
 	}
-	if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
-		strcpy(out, "-");
+	if (c->family != AF_INET6)
+		snprintf(out, cap, "unix:"); /* a unix socket peer has no address */
+	else if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
+		snprintf(out, cap, "-");
 }
 
 /* Prepares the response buffer and builds the response into it. status 0:
@@ -233,6 +237,16 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	}
 	io->log_method = h ? h->method : (struct slice){ 0 };
 	io->log_path = r ? r->path : (h ? h->target : (struct slice){ 0 });
+	io->log_target = h ? h->target : (struct slice){ 0 };
+	io->log_minor = h && h->method.len ? h->minor : -1;
+	io->log_referer = io->log_agent = (struct slice){ 0 };
+	if (h && w->cfg->access_log && w->cfg->log_format != LOG_FORMAT_DEFAULT) {
+		const struct http_header *f = http_head_find(h, "referer");
+		if (f)
+			io->log_referer = f->value;
+		if ((f = http_head_find(h, "user-agent")))
+			io->log_agent = f->value;
+	}
 	io->out_head = 0;
 	io->out_seg = 0;
 	io->out_off = 0;
@@ -392,8 +406,20 @@ static int finish_response(struct worker *w, struct conn *c)
 	char ip[INET6_ADDRSTRLEN];
 
 	if (w->cfg->access_log) {
+		struct log_entry e = {
+			.iso = w->iso,
+			.ip = ip,
+			.method = io->log_method,
+			.path = io->log_path,
+			.target = io->log_target,
+			.minor = io->log_minor,
+			.status = resp->status,
+			.referer = io->log_referer,
+			.user_agent = io->log_agent,
+			.bytes = resp->body_len, /* 0 for HEAD and 304 */
+		};
 		peer_ip(c, ip, sizeof ip);
-		access_log_request(&w->log, w->iso, ip, io->log_method, io->log_path, resp->status);
+		access_log_request(&w->log, &e);
 	}
 	response_release(resp);
 	c->nreq++;

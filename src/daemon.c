@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log_file.h"
+
 #define REPORT_WAIT_MS 15000
 
 static void close_from(int lowfd, int keep)
@@ -140,7 +142,8 @@ static pid_t read_pid(int fd)
 	return v > 0 ? (pid_t)v : 0;
 }
 
-int pidfile_acquire(struct pidfile *p, const char *path, char *err, size_t err_cap)
+int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *err,
+		    size_t err_cap)
 {
 	char tmp[4096 + 32], line[32];
 	int fd, n;
@@ -148,44 +151,57 @@ int pidfile_acquire(struct pidfile *p, const char *path, char *err, size_t err_c
 	p->path = path;
 	p->fd = -1;
 	p->pid = getpid();
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	p->dirfd = log_file_parent(path, &p->name);
+	if (p->dirfd < 0) {
+		snprintf(err, err_cap, "cannot create pid file %s: %s", path, strerror(-p->dirfd));
+		goto fail;
+	}
+	fd = openat(p->dirfd, p->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
+		    (!takeover || read_pid(fd) != takeover)) {
 			pid_t other = read_pid(fd);
 			close(fd);
 			snprintf(err, err_cap, "already running with PID %ld (pid file %s)", (long)other, path);
-			return -1;
+			goto fail;
 		}
 		close(fd); /* stale: replaced below */
 	}
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)p->pid);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->name, (long)p->pid);
+	fd = openat(p->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		snprintf(err, err_cap, "cannot create pid file %s: %s", path, strerror(errno));
-		return -1;
+		goto fail;
 	}
 	n = snprintf(line, sizeof line, "%ld\n", (long)p->pid);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, line, (size_t)n) != n ||
-	    rename(tmp, path) < 0) {
+	    renameat(p->dirfd, tmp, p->dirfd, p->name) < 0) {
 		snprintf(err, err_cap, "cannot write pid file %s: %s", path, strerror(errno));
-		unlink(tmp);
+		unlinkat(p->dirfd, tmp, 0);
 		close(fd);
-		return -1;
+		goto fail;
 	}
 	p->fd = fd;
 	return 0;
+fail:
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	p->dirfd = -1;
+	return -1;
 }
 
 void pidfile_release(struct pidfile *p)
 {
 	if (p->fd < 0)
 		return;
-	int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(p->dirfd, p->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		if (read_pid(fd) == p->pid)
-			unlink(p->path);
+			unlinkat(p->dirfd, p->name, 0);
 		close(fd);
 	}
 	close(p->fd);
+	close(p->dirfd);
 	p->fd = -1;
+	p->dirfd = -1;
 }

@@ -18,15 +18,18 @@ void daemon_report(int fd, bool ok, const char *message);
 
 struct pidfile {
 	const char *path;
-	int fd; /* open and locked while we run */
+	const char *name; /* the file's name in dirfd */
+	int dirfd;        /* the directory it is in (O_PATH) */
+	int fd;           /* open and locked while we run */
 	pid_t pid;
 };
 
 /* Writes our PID to path atomically (a locked temporary file renamed into
  * place) and keeps it locked. A live lock on an existing file means
  * another server runs: returns -1 with "already running with PID N" in
- * err. A stale file is replaced. Files are created with mode 0644. */
-int pidfile_acquire(struct pidfile *p, const char *path, char *err, size_t err_cap);
+ * err, unless N is takeover (the server this one replaces). */
+int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *err,
+		    size_t err_cap);
 
 /* Removes the pid file if it still holds our PID, and unlocks it. */
 void pidfile_release(struct pidfile *p);

@@ -1,18 +1,23 @@
 /* listen.c - socket, bind, listen. SO_REUSEPORT gives every thread its own
  * accept queue; because it would also let a second server share the port
  * silently, the address is first bound once without it, which fails with
- * EADDRINUSE exactly when something already holds it. */
+ * EADDRINUSE exactly when something already holds it. Unix and inherited
+ * sockets are shared by the threads (EPOLLEXCLUSIVE in the worker). */
 #include "listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define BACKLOG 4096
@@ -40,9 +45,12 @@ static int open_one(const struct sockaddr *sa, socklen_t len, bool reuseport, bo
 	return fd;
 }
 
-int listen_open(const char *addr, int port, int *fds, int n, char *where, size_t where_cap,
-		char *err, size_t err_cap)
+int listen_open(struct listen_set *set, const char *addr, int port, int n, char *err,
+		size_t err_cap)
 {
+	int *fds = set->fds;
+	char *where = set->where;
+	size_t where_cap = sizeof set->where;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char host[INET6_ADDRSTRLEN];
@@ -93,6 +101,10 @@ int listen_open(const char *addr, int port, int *fds, int n, char *where, size_t
 		return -1;
 	}
 	close(probe);
+	if (n > LISTEN_MAX)
+		n = LISTEN_MAX;
+	set->n = 0;
+	set->per_thread = true;
 	for (int i = 0; i < n; i++) {
 		fds[i] = open_one((struct sockaddr *)&ss, len, true, true);
 		if (fds[i] < 0) {
@@ -103,5 +115,155 @@ int listen_open(const char *addr, int port, int *fds, int n, char *where, size_t
 			return -1;
 		}
 	}
+	set->n = n;
 	return 0;
+}
+
+int listen_open_unix(struct listen_set *set, const char *path, unsigned mode, char *err, size_t cap)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, cap, "unix socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			close(fd);
+			snprintf(err, cap, "cannot listen on %s: exists and is not a socket", path);
+			return -1;
+		}
+		/* Someone accepting there means another server runs. */
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(probe);
+			close(fd);
+			snprintf(err, cap, "cannot listen on %s: another server is accepting there", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path); /* stale */
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		goto fail;
+	if (chmod(path, mode) < 0 || listen(fd, BACKLOG) < 0) {
+		unlink(path);
+		goto fail;
+	}
+	set->fds[0] = fd;
+	set->n = 1;
+	set->per_thread = false;
+	set->unix_path = path;
+	snprintf(set->where, sizeof set->where, "unix:%s", path);
+	return 0;
+fail:
+	snprintf(err, cap, "cannot listen on %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Describes a listening socket for the start-up message. */
+static void describe(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[INET6_ADDRSTRLEN] = "?";
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		snprintf(out, cap, "?");
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+		snprintf(out, cap, "http://[%s]:%d/", host, ntohs(s6->sin6_port));
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+		snprintf(out, cap, "http://%s:%d/", host, ntohs(s4->sin_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+		snprintf(out, cap, "unix:%.100s", su->sun_path);
+	} else {
+		snprintf(out, cap, "?");
+	}
+}
+
+int listen_inherit(struct listen_set *set, int threads, char *err, size_t cap)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	if (!pid_s || !fds_s || strtol(pid_s, NULL, 10) != (long)getpid())
+		return 0;
+	long n = strtol(fds_s, NULL, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n <= 0)
+		return 0;
+	if (n > LISTEN_MAX) {
+		snprintf(err, cap, "too many inherited sockets (%ld)", n);
+		return -1;
+	}
+	int tcp = 0;
+	for (int i = 0; i < n; i++) {
+		int fd = LISTEN_FDS_START + i, type = 0, acc = 0;
+		socklen_t l = sizeof type;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM ||
+		    (l = sizeof acc, getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l)) < 0 || !acc) {
+			snprintf(err, cap, "inherited descriptor %d is not a listening stream socket", fd);
+			return -1;
+		}
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+			tcp++;
+		int fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		set->fds[i] = fd;
+	}
+	set->n = (int)n;
+	set->inherited = true;
+	/* Sockets of a server being replaced, one per thread. */
+	set->per_thread = n == threads && tcp == n && n > 1;
+	describe(set->fds[0], set->where, sizeof set->where);
+	if (n > 1) {
+		size_t w = strlen(set->where);
+		snprintf(set->where + w, sizeof set->where - w, " and %ld more", n - 1);
+	}
+	return (int)n;
+}
+
+int listen_for_thread(const struct listen_set *set, int i, int *fds, bool *shared, int cap)
+{
+	if (set->per_thread) {
+		fds[0] = set->fds[i];
+		shared[0] = false;
+		return 1;
+	}
+	int k = 0;
+	for (; k < set->n && k < cap; k++) {
+		fds[k] = fcntl(set->fds[k], F_DUPFD_CLOEXEC, 0);
+		if (fds[k] < 0) {
+			int e = errno;
+			while (k-- > 0)
+				close(fds[k]);
+			return -e;
+		}
+		shared[k] = true;
+	}
+	return k;
+}
+
+void listen_close(struct listen_set *set)
+{
+	if (!set->per_thread)
+		for (int i = 0; i < set->n; i++)
+			close(set->fds[i]);
+	set->n = 0;
 }

@@ -1,9 +1,11 @@
-/* main.c - start-up order: config -> daemon -> log -> pid file -> listen
- * -> root -> signals -> loops; then wait for a stop signal -> drain ->
- * teardown. Every start-up failure names what failed and exits non-zero
- * (reported through the daemon's pipe when detached). */
+/* main.c - start-up order: config -> daemon -> signals -> logs -> pid file
+ * -> listen -> root -> privileges -> loops; then wait for signals (stop,
+ * reopen logs, upgrade) -> drain -> teardown. Every start-up failure names
+ * what failed and exits non-zero (reported through the daemon's pipe when
+ * detached, or to the server being replaced). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "access_log.h"
@@ -21,16 +24,20 @@
 #include "config.h"
 #include "daemon.h"
 #include "listen.h"
+#include "log_file.h"
 #include "mime.h"
+#include "notify.h"
 #include "path.h"
+#include "privs.h"
 #include "probe.h"
 #include "serve.h"
 #include "signals.h"
+#include "upgrade.h"
 #include "version.h"
 #include "worker.h"
 
 static int report_fd = -1;
-static struct pidfile pidfile = { .fd = -1 };
+static struct pidfile pidfile = { .fd = -1, .dirfd = -1 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -45,36 +52,54 @@ static void fail(const char *fmt, ...)
 	if (report_fd >= 0) {
 		char line[1100];
 		snprintf(line, sizeof line, "server: %s", msg);
-		log_msg("%s", msg);
+		log_msg(LOG_ERROR, "%s", msg);
 		daemon_report(report_fd, false, line);
 	} else {
 		fprintf(stderr, "server: %s\n", msg);
 	}
+	notify_send("STOPPING=1");
 	exit(1);
 }
 
-static int open_log(const struct config *cfg)
+/* The access log and the error log: files when named, else standard
+ * output (access) and, with the combined format, standard error. */
+static void open_logs(const struct config *cfg, struct log_file *access, struct log_file *error)
 {
-	if (!cfg->log_file)
-		return STDOUT_FILENO;
-	int fd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd < 0)
-		fail("cannot open log file %s: %s", cfg->log_file, strerror(errno));
-	return fd;
+	int afd = STDOUT_FILENO, efd;
+	if (cfg->log_file) {
+		int rc = log_file_open(access, cfg->log_file);
+		if (rc < 0)
+			fail("cannot open log file %s: %s", cfg->log_file, strerror(-rc));
+		afd = access->fd;
+	}
+	if (cfg->error_log) {
+		int rc = log_file_open(error, cfg->error_log);
+		if (rc < 0)
+			fail("cannot open error log %s: %s", cfg->error_log, strerror(-rc));
+		efd = error->fd;
+	} else {
+		efd = cfg->log_format == LOG_FORMAT_COMBINED ? STDERR_FILENO : afd;
+	}
+	bool color = !cfg->daemon && !cfg->log_file && isatty(afd) && !getenv("NO_COLOR");
+	log_open(afd, efd, cfg->log_format, color);
 }
 
 /* Raise the descriptor limit to the hard limit: each connection is one. */
-static void raise_nofile(const struct config *cfg)
+static rlim_t raise_nofile(const struct config *cfg)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)cfg->max_conns + 64)
-		log_msg("warning: the descriptor limit (%llu) is below --max-conns (%u); "
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < (rlim_t)cfg->max_conns + 64)
+		log_msg(LOG_WARN,
+			"the descriptor limit (%llu) is below --max-conns (%u); "
 			"connections beyond it are shed",
 			(unsigned long long)rl.rlim_cur, cfg->max_conns);
+	return rl.rlim_cur;
 }
 
 static void add_own(struct own_file *own, int *n, int fd)
@@ -87,13 +112,42 @@ static void add_own(struct own_file *own, int *n, int fd)
 	}
 }
 
+static void reopen_logs(struct log_file *access, struct log_file *error)
+{
+	int a = log_file_reopen(access), e = log_file_reopen(error);
+	if (a < 0)
+		log_msg(LOG_ERROR, "cannot reopen %s: %s", access->path, strerror(-a));
+	if (e < 0)
+		log_msg(LOG_ERROR, "cannot reopen %s: %s", error->path, strerror(-e));
+	if (a == 0 && e == 0)
+		log_msg(LOG_INFO, "log files reopened");
+}
+
+/* The binary to run for an upgrade: the file now at the path we were
+ * started from (which a package upgrade replaces). */
+static char *own_exe(const char *argv0)
+{
+	if (strchr(argv0, '/'))
+		return realpath(argv0, NULL);
+	char *p = realpath("/proc/self/exe", NULL);
+	if (p) {
+		/* "(deleted)" cannot happen this early: the file is in place. */
+		return p;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct path_root root;
-	struct own_file own[3] = { { 0, 0 } };
-	char where[128], err[512], boundary[40];
-	int nown = 0, sigfd, *fds;
+	struct own_file own[4] = { { 0, 0 } };
+	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
+	struct listen_set ls = { .n = 0 };
+	struct privs privs;
+	char err[512], boundary[40];
+	int nown = 0, sigfd;
+	pid_t replacing = 0;
 	struct worker *workers;
 
 	config_parse(argc, argv, &cfg);
@@ -103,8 +157,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
-	if (cfg.daemon)
+	/* Started by a server being upgraded: already detached, and it waits
+	 * for our word. Otherwise -b detaches now. */
+	report_fd = upgrade_report_fd(&replacing);
+	if (report_fd < 0 && cfg.daemon)
 		report_fd = daemon_start();
+	notify_init();
 
 	/* Before anything can be connected to: a stop signal that arrives
 	 * during start-up waits in the signalfd instead of killing us. */
@@ -112,22 +170,28 @@ int main(int argc, char **argv)
 	if (sigfd < 0)
 		fail("signalfd: %s", strerror(-sigfd));
 
-	int logfd = open_log(&cfg);
-	log_open(logfd, !cfg.daemon && !cfg.log_file && isatty(logfd) && !getenv("NO_COLOR"));
-	add_own(own, &nown, cfg.log_file ? logfd : -1);
+	open_logs(&cfg, &alog, &elog);
+	add_own(own, &nown, alog.fd);
+	add_own(own, &nown, elog.fd);
 
 	if (cfg.pid_file) {
-		if (pidfile_acquire(&pidfile, cfg.pid_file, err, sizeof err) < 0)
+		if (pidfile_acquire(&pidfile, cfg.pid_file, replacing, err, sizeof err) < 0)
 			fail("%s", err);
 		add_own(own, &nown, pidfile.fd);
 	}
 
-	fds = calloc((size_t)cfg.threads, sizeof *fds);
-	workers = calloc((size_t)cfg.threads, sizeof *workers);
-	if (!fds || !workers)
-		fail("out of memory");
-	if (listen_open(cfg.addr, cfg.port, fds, cfg.threads, where, sizeof where, err, sizeof err) < 0)
+	int inherited = listen_inherit(&ls, cfg.threads, err, sizeof err);
+	if (inherited < 0)
 		fail("%s", err);
+	if (inherited == 0) {
+		int rc = cfg.unix_socket
+				 ? listen_open_unix(&ls, cfg.unix_socket, cfg.unix_socket_mode, err, sizeof err)
+				 : listen_open(&ls, cfg.addr, cfg.port, cfg.threads, err, sizeof err);
+		if (rc < 0)
+			fail("%s", err);
+	} else if (cfg.unix_socket) {
+		ls.unix_path = cfg.unix_socket; /* handed over by an upgrade */
+	}
 
 	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root.fd < 0)
@@ -155,10 +219,28 @@ int main(int argc, char **argv)
 			fail("%s", err);
 		authp = &auth;
 	}
-	raise_nofile(&cfg);
+	rlim_t nofile = raise_nofile(&cfg);
+	char *exe = own_exe(argv[0]);
 
+	/* Everything is open: leave root behind. */
+	if (cfg.user && privs_lookup(cfg.user, &privs, err, sizeof err) < 0)
+		fail("%s", err);
+	if ((cfg.user || cfg.chroot) && privs_drop(cfg.chroot, cfg.user ? &privs : NULL, err, sizeof err) < 0)
+		fail("%s", err);
+
+	workers = calloc((size_t)cfg.threads, sizeof *workers);
+	if (!workers)
+		fail("out of memory");
 	for (int i = 0; i < cfg.threads; i++) {
-		int rc = worker_init(&workers[i], i, &cfg, fds[i], &root, own, authp);
+		struct worker_listener wl[WORKER_LISTEN_MAX];
+		int fds[WORKER_LISTEN_MAX];
+		bool shared[WORKER_LISTEN_MAX];
+		int n = listen_for_thread(&ls, i, fds, shared, WORKER_LISTEN_MAX);
+		if (n < 0)
+			fail("cannot share the listening sockets: %s", strerror(-n));
+		for (int k = 0; k < n; k++)
+			wl[k] = (struct worker_listener){ .fd = fds[k], .shared = shared[k] };
+		int rc = worker_init(&workers[i], i, &cfg, wl, n, &root, own, authp);
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
@@ -168,25 +250,91 @@ int main(int argc, char **argv)
 			fail("cannot start thread %d: %s", i, strerror(rc));
 	}
 
-	log_msg("%s serving %s on %s (%d thread%s, PID %ld)", SERVER_SOFTWARE, cfg.root, where,
-		cfg.threads, cfg.threads == 1 ? "" : "s", (long)getpid());
+	log_msg(LOG_INFO, "%s serving %s on %s (%d thread%s, PID %ld)", SERVER_SOFTWARE, cfg.root,
+		ls.where, cfg.threads, cfg.threads == 1 ? "" : "s", (long)getpid());
+	log_msg(LOG_INFO,
+		"limits: %u connections, %u-byte heads, %u header fields, %llu-byte bodies; "
+		"timeouts: head %us, keep-alive %us, send %us, grace %us; descriptors %llu",
+		cfg.max_conns, cfg.max_head, cfg.max_headers, (unsigned long long)cfg.max_body,
+		cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
+		(unsigned long long)nofile);
+	if (ls.inherited)
+		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n);
+	if (cfg.user)
+		log_msg(LOG_INFO, "running as user %s (uid %ld, gid %ld)%s%s", cfg.user,
+			(long)getuid(), (long)getgid(), cfg.chroot ? ", chroot " : "",
+			cfg.chroot ? cfg.chroot : "");
+	else if (geteuid() == 0)
+		log_msg(LOG_WARN, "running as root: files are served with root's rights "
+				  "(use -u USER to switch to an unprivileged user)");
 	if (report_fd >= 0) {
 		char msg[512];
-		snprintf(msg, sizeof msg, "server: running as a daemon with PID %ld, serving %s on %s",
-			 (long)getpid(), cfg.root, where);
+		if (replacing)
+			snprintf(msg, sizeof msg, "%ld", (long)getpid());
+		else
+			snprintf(msg, sizeof msg,
+				 "server: running as a daemon with PID %ld, serving %s on %s",
+				 (long)getpid(), cfg.root, ls.where);
 		daemon_report(report_fd, true, msg);
 		report_fd = -1;
 	}
+	{
+		char ready[64];
+		snprintf(ready, sizeof ready, "READY=1\nMAINPID=%ld", (long)getpid());
+		notify_send(ready);
+	}
 
-	/* Wait for SIGTERM or SIGINT; a second one ends the grace period. */
-	int stops = 0, running = cfg.threads;
+	/* Wait for signals: SIGTERM or SIGINT stop (a second one ends the
+	 * grace period); SIGHUP and SIGUSR1 reopen the logs; SIGUSR2 starts a
+	 * new binary, and once it serves, this one stops. */
+	int stops = 0, running = cfg.threads, upgrade_fd = -1;
+	pid_t upgrade_pid = 0;
 	bool *joined = calloc((size_t)cfg.threads, sizeof *joined);
 	if (!joined)
 		fail("out of memory");
 	for (;;) {
-		int sig = signals_wait(sigfd, stops ? 100 : -1);
-		if (sig == SIGTERM || sig == SIGINT) {
-			stops++;
+		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN },
+					 { .fd = upgrade_fd, .events = POLLIN } };
+		int rc = poll(pfd, upgrade_fd >= 0 ? 2 : 1, stops ? 100 : -1);
+		int sig = rc > 0 && (pfd[0].revents & POLLIN) ? signals_read(sigfd) : 0;
+		bool stop = sig == SIGTERM || sig == SIGINT;
+		if (sig == SIGHUP || sig == SIGUSR1) {
+			notify_reloading();
+			reopen_logs(&alog, &elog);
+			notify_send("READY=1");
+		} else if (sig == SIGUSR2 && !stops && upgrade_fd < 0) {
+			if (!exe)
+				log_msg(LOG_ERROR, "upgrade: cannot find the server binary");
+			else if ((upgrade_fd = upgrade_start(exe, argv, ls.fds, ls.n, notify_socket_path(),
+							     &upgrade_pid, err, sizeof err)) < 0)
+				log_msg(LOG_ERROR, "upgrade: %s", err);
+			else
+				log_msg(LOG_INFO, "upgrade: started %s as PID %ld", exe, (long)upgrade_pid);
+		}
+		if (upgrade_fd >= 0 && rc > 0 && pfd[1].revents) {
+			char buf[1100];
+			ssize_t n = read(upgrade_fd, buf, sizeof buf - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			close(upgrade_fd);
+			upgrade_fd = -1;
+			if (n > 1 && buf[0] == 'O') {
+				char main_pid[48];
+				log_msg(LOG_INFO, "upgrade: PID %ld serves; this server drains and exits",
+					(long)upgrade_pid);
+				snprintf(main_pid, sizeof main_pid, "MAINPID=%ld", (long)upgrade_pid);
+				notify_send(main_pid);
+				stop = true;
+			} else {
+				buf[strcspn(buf, "\n")] = '\0';
+				log_msg(LOG_ERROR, "upgrade: the new server failed: %s",
+					n > 1 ? buf + 1 : "it exited during start-up");
+				waitpid(upgrade_pid, NULL, 0);
+			}
+		}
+		if (stop) {
+			if (!stops++ && !upgrade_pid)
+				notify_send("STOPPING=1");
+			listen_close(&ls);
 			for (int i = 0; i < cfg.threads; i++)
 				worker_stop(&workers[i], stops > 1);
 		}
@@ -203,12 +351,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < cfg.threads; i++)
 		worker_destroy(&workers[i]);
 	pidfile_release(&pidfile);
-	log_msg("Stopped");
+	if (ls.unix_path && !upgrade_pid)
+		unlink(ls.unix_path);
+	log_msg(LOG_INFO, "Stopped");
 	close(sigfd);
 	close(root.fd);
+	log_file_close(&alog);
+	log_file_close(&elog);
+	free(exe);
 	free(joined);
 	free(workers);
-	free(fds);
 	config_free(&cfg);
 	mime_unload();
 	if (authp)

@@ -1,4 +1,5 @@
-/* signals.c - SIGTERM/SIGINT through a signalfd read by the main thread;
+/* signals.c - SIGTERM/SIGINT (stop), SIGHUP/SIGUSR1 (reopen logs, reload)
+ * and SIGUSR2 (upgrade) through a signalfd read by the main thread;
  * SIGPIPE ignored so a client that goes away can only fail a write. */
 #include "signals.h"
 
@@ -17,6 +18,9 @@ int signals_init(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -EINVAL;
 	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -36,4 +40,11 @@ int signals_wait(int fd, int timeout_ms)
 	if (n != (ssize_t)sizeof si)
 		return n < 0 && errno != EAGAIN ? -errno : 0;
 	return (int)si.ssi_signo;
+}
+
+int signals_read(int fd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(fd, &si, sizeof si);
+	return n == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
 }

@@ -3,7 +3,7 @@
 #ifndef SIGNALS_H
 #define SIGNALS_H
 
-/* Blocks SIGTERM and SIGINT in the calling thread (and in every thread it
+/* Blocks SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 in the calling thread (and in every thread it
  * starts later), ignores SIGPIPE, and returns a signalfd for the blocked
  * set, or -errno. Call before starting threads. */
 int signals_init(void);
@@ -11,5 +11,8 @@ int signals_init(void);
 /* Waits up to timeout_ms for a signal on fd; returns its number, 0 on
  * timeout, or -errno. */
 int signals_wait(int fd, int timeout_ms);
+
+/* Reads one pending signal from fd without waiting; 0 if none. */
+int signals_read(int fd);
 
 #endif

@@ -30,8 +30,9 @@
 
 atomic_uint worker_conn_count;
 
-/* Markers told apart from connections in epoll_event.data.ptr. */
-static char listen_marker, wake_marker;
+/* Told apart from connections in epoll_event.data.ptr: the wake marker
+ * and the addresses of the worker's listeners. */
+static char wake_marker;
 
 static void update_clock(struct worker *w)
 {
@@ -47,15 +48,17 @@ static void update_clock(struct worker *w)
 	}
 }
 
-int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
-		const struct path_root *root, const struct own_file *own, const struct auth *auth)
+int worker_init(struct worker *w, int id, const struct config *cfg,
+		const struct worker_listener *ls, int nls, const struct path_root *root,
+		const struct own_file *own, const struct auth *auth)
 {
 	struct epoll_event ev;
 
 	memset(w, 0, sizeof *w);
 	w->id = id;
 	w->cfg = cfg;
-	w->listen_fd = listen_fd;
+	w->nls = nls < WORKER_LISTEN_MAX ? nls : WORKER_LISTEN_MAX;
+	memcpy(w->ls, ls, (size_t)w->nls * sizeof *ls);
 	w->epfd = -1;
 	w->wake_fd = -1;
 	w->spare_fd = -1;
@@ -80,10 +83,14 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (w->epfd < 0 || w->wake_fd < 0)
 		return -errno;
+	for (int i = 0; i < w->nls; i++) {
+		/* A socket every worker waits on wakes one of them, not all. */
+		ev.events = EPOLLIN | (w->ls[i].shared ? EPOLLEXCLUSIVE : 0);
+		ev.data.ptr = &w->ls[i];
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->ls[i].fd, &ev) < 0)
+			return -errno;
+	}
 	ev.events = EPOLLIN;
-	ev.data.ptr = &listen_marker;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0)
-		return -errno;
 	ev.data.ptr = &wake_marker;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
 		return -errno;
@@ -95,11 +102,11 @@ int worker_init(struct worker *w, int id, const struct config *cfg, int listen_f
 /* At the descriptor limit, a pending connection would keep the listening
  * socket readable forever and spin the loop: give up the spare descriptor,
  * accept and close one connection, and take the spare back. */
-static void shed_one(struct worker *w)
+static void shed_one(struct worker *w, int lfd)
 {
 	if (w->spare_fd >= 0) {
 		close(w->spare_fd);
-		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
 		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -118,17 +125,17 @@ static void refuse(int fd)
 	close(fd);
 }
 
-static void accept_batch(struct worker *w)
+static void accept_batch(struct worker *w, const struct worker_listener *l)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
-		int fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
-				shed_one(w);
+				shed_one(w, l->fd);
 				continue;
 			}
 			return; /* EAGAIN, or an error the next turn will see again */
@@ -163,10 +170,12 @@ static void begin_stop(struct worker *w)
 		w->stop_deadline = w->now + w->cfg->grace;
 		/* Connections the kernel already completed are served (with
 		 * Connection: close) rather than reset with the socket. */
-		accept_batch(w);
-		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
-		close(w->listen_fd);
-		w->listen_fd = -1;
+		for (int i = 0; i < w->nls; i++) {
+			accept_batch(w, &w->ls[i]);
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->ls[i].fd, NULL);
+			close(w->ls[i].fd);
+		}
+		w->nls = 0;
 	}
 	if (v >= 2) /* a forced stop: no grace left */
 		w->stop_deadline = w->now;
@@ -188,8 +197,8 @@ void *worker_run(void *arg)
 		update_clock(w);
 		for (int i = 0; i < n; i++) {
 			void *p = events[i].data.ptr;
-			if (p == &listen_marker)
-				accept_batch(w);
+			if (p >= (void *)w->ls && p < (void *)(w->ls + WORKER_LISTEN_MAX))
+				accept_batch(w, p);
 			else if (p == &wake_marker)
 				begin_stop(w);
 			else
@@ -228,8 +237,9 @@ void worker_destroy(struct worker *w)
 {
 	conn_close_all(w);
 	conn_free_pools(w);
-	if (w->listen_fd >= 0)
-		close(w->listen_fd);
+	for (int i = 0; i < w->nls; i++)
+		close(w->ls[i].fd);
+	w->nls = 0;
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wake_fd >= 0)

@@ -21,12 +21,20 @@ struct conn;
 struct conn_io;
 
 #define WORKER_COPY_BUF (128 * 1024)
+#define WORKER_LISTEN_MAX 8
+
+/* A listening socket as a worker sees it. */
+struct worker_listener {
+	int fd;
+	bool shared; /* other workers wait on it too: EPOLLEXCLUSIVE */
+};
 
 struct worker {
 	int id;
 	pthread_t thread;
 	int epfd;
-	int listen_fd;
+	struct worker_listener ls[WORKER_LISTEN_MAX];
+	int nls;
 	int wake_fd;  /* eventfd: the main thread asks for a stop */
 	int spare_fd; /* kept open to shed connections on EMFILE */
 	const struct config *cfg;
@@ -61,10 +69,11 @@ struct worker {
 /* The number of open connections over all workers (for --max-conns). */
 extern atomic_uint worker_conn_count;
 
-/* Prepares w (epoll set, wake eventfd, buffers); listen_fd is adopted.
- * Returns 0 or -errno. */
-int worker_init(struct worker *w, int id, const struct config *cfg, int listen_fd,
-		const struct path_root *root, const struct own_file *own, const struct auth *auth);
+/* Prepares w (epoll set, wake eventfd, buffers); the nls listening
+ * sockets in ls are adopted. Returns 0 or -errno. */
+int worker_init(struct worker *w, int id, const struct config *cfg,
+		const struct worker_listener *ls, int nls, const struct path_root *root,
+		const struct own_file *own, const struct auth *auth);
 
 /* The thread body: runs until a stop is requested and drained. */
 void *worker_run(void *arg);
