@@ -49,6 +49,7 @@ enum {
 	OPT_CHROOT,
 	OPT_UNIX_SOCKET,
 	OPT_UNIX_SOCKET_MODE,
+	OPT_METRICS,
 };
 
 static const struct option options[] = {
@@ -92,6 +93,7 @@ static const struct option options[] = {
 	{ "chroot", required_argument, NULL, OPT_CHROOT },
 	{ "unix-socket", required_argument, NULL, OPT_UNIX_SOCKET },
 	{ "unix-socket-mode", required_argument, NULL, OPT_UNIX_SOCKET_MODE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -145,6 +147,7 @@ static void usage(FILE *out)
 		"                            precompressed .br/.zst/.gz files are always used)\n"
 		"      --auth-file FILE      require Basic authentication (htpasswd, bcrypt or SHA-crypt)\n"
 		"      --health PATH         answer GET/HEAD PATH with 200 without touching the disk\n"
+		"      --metrics PATH        answer PATH with counters in the Prometheus format\n"
 		"      --probe URL           send HEAD to an http:// URL; exit 0 on 2xx/3xx, else 1\n"
 		"      --sendfile on|off|auto  file bodies with sendfile(2), pread+send, or sendfile\n"
 		"                            up to 16 MiB and pread+send above (default auto)\n"
@@ -356,6 +359,11 @@ void config_parse(int argc, char **argv, struct config *c)
 			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
 				die_usage("--health takes a path like /healthz, not '%s'", optarg);
 			c->health = optarg;
+			break;
+		case OPT_METRICS:
+			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
+				die_usage("--metrics takes a path like /metrics, not '%s'", optarg);
+			c->metrics = optarg;
 			break;
 		case OPT_SENDFILE:
 			if (strcmp(optarg, "on") == 0)

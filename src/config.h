@@ -53,6 +53,7 @@ struct config {
 	const char *auth_file;     /* htpasswd file for Basic authentication, or NULL */
 	const char *probe;         /* --probe URL: check it and exit, or NULL */
 	const char *health;        /* path answered 200 without touching the disk, or NULL */
+	const char *metrics;       /* path of the Prometheus page, or NULL */
 	enum log_format log_format;
 	const char *error_log;     /* file for server messages, or NULL (see usage) */
 	const char *user;          /* -u USER[:GROUP] to switch to, or NULL */

@@ -405,6 +405,7 @@ static int finish_response(struct worker *w, struct conn *c)
 	struct response *resp = &io->resp;
 	char ip[INET6_ADDRSTRLEN];
 
+	metrics_response(&w->metrics, resp->status, resp->body_len);
 	if (w->cfg->access_log) {
 		struct log_entry e = {
 			.iso = w->iso,

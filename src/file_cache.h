@@ -4,6 +4,7 @@
 #ifndef FILE_CACHE_H
 #define FILE_CACHE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +54,8 @@ struct file_cache {
 	size_t count, max_count;
 	size_t bytes, max_bytes;
 	size_t max_file;
-	uint64_t hits, misses;
+	/* Written by the owning thread only, read by the metrics page. */
+	_Atomic uint64_t hits, misses;
 };
 
 /* Sizes the cache; max_bytes 0 disables it. Returns 0 or -ENOMEM. */

@@ -232,7 +232,7 @@ int listen_inherit(struct listen_set *set, int threads, char *err, size_t cap)
 	/* Sockets of a server being replaced, one per thread. */
 	set->per_thread = n == threads && tcp == n && n > 1;
 	describe(set->fds[0], set->where, sizeof set->where);
-	if (n > 1) {
+	if (n > 1 && !set->per_thread) {
 		size_t w = strlen(set->where);
 		snprintf(set->where + w, sizeof set->where - w, " and %ld more", n - 1);
 	}

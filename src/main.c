@@ -225,6 +225,13 @@ int main(int argc, char **argv)
 	/* Everything is open: leave root behind. */
 	if (cfg.user && privs_lookup(cfg.user, &privs, err, sizeof err) < 0)
 		fail("%s", err);
+	if (cfg.user && geteuid() == 0) {
+		/* The user must be able to reopen its logs after a rotation. */
+		if (alog.fd >= 0)
+			(void)!fchown(alog.fd, privs.uid, privs.gid);
+		if (elog.fd >= 0)
+			(void)!fchown(elog.fd, privs.uid, privs.gid);
+	}
 	if ((cfg.user || cfg.chroot) && privs_drop(cfg.chroot, cfg.user ? &privs : NULL, err, sizeof err) < 0)
 		fail("%s", err);
 

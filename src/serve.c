@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compress.h"
+#include "metrics.h"
 
 /* OPTIONS: the methods, and for a CORS preflight (an Origin with
  * Access-Control-Request-Method) what the browser may do. */
@@ -118,6 +119,20 @@ static int open_index(struct serve_ctx *s, long *len, struct stat *st)
 	return fd;
 }
 
+/* The Prometheus page: counters only, nothing from the disk. */
+static void serve_metrics(struct serve_ctx *s, bool head_only, struct response *resp)
+{
+	char body[4096];
+	size_t n = metrics_format(body, sizeof body);
+	http_response_begin(resp, 200, s->date);
+	http_response_header(resp, "Content-Type", SLICE_LIT("text/plain; version=0.0.4; charset=utf-8"));
+	http_response_header_u64(resp, "Content-Length", n);
+	http_response_header(resp, "Cache-Control", SLICE_LIT("no-store"));
+	serve_finish_head(s, resp);
+	if (!head_only && http_response_append(resp, body, n))
+		resp->body_len = n;
+}
+
 void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		   struct response *resp, char *extra, size_t extra_cap)
 {
@@ -152,6 +167,10 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			serve_error(s, 401, head_only, resp);
 			return;
 		}
+	}
+	if (s->cfg->metrics && slice_eq(r->path, s->cfg->metrics)) {
+		serve_metrics(s, head_only, resp);
+		return;
 	}
 	len = path_normalize(r->path, s->path, sizeof s->path - 16, &flags);
 	if (len < 0) {

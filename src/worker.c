@@ -77,7 +77,10 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 				    FILE_CACHE_MAX_FILE) < 0)
 			return -ENOMEM;
 		w->serve.cache = &w->cache;
+		w->metrics.cache = &w->cache;
 	}
+	metrics_register(&w->metrics);
+	metrics_register_conns(&worker_conn_count);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -15,6 +15,7 @@
 #include "file_cache.h"
 #include "http_date.h"
 #include "http_parse.h"
+#include "metrics.h"
 #include "serve.h"
 
 struct conn;
@@ -64,6 +65,7 @@ struct worker {
 	struct file_cache cache;
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
 	struct access_log log;
+	struct metrics metrics;
 };
 
 /* The number of open connections over all workers (for --max-conns). */
