@@ -16,6 +16,7 @@ $(eval $(call optional,zlib,HAVE_ZLIB))
 $(eval $(call optional,libbrotlienc,HAVE_BROTLI))
 $(eval $(call optional,libzstd,HAVE_ZSTD))
 $(eval $(call optional,libcrypt,HAVE_CRYPT))
+$(eval $(call optional,openssl,HAVE_OPENSSL))
 CFLAGS += $(FEATURE_CFLAGS)
 
 SRC      := $(wildcard src/*.c)

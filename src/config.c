@@ -14,6 +14,7 @@
 
 #include "access_log.h"
 #include "compress.h"
+#include "tls.h"
 #include "version.h"
 
 enum {
@@ -50,6 +51,9 @@ enum {
 	OPT_UNIX_SOCKET,
 	OPT_UNIX_SOCKET_MODE,
 	OPT_METRICS,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_REDIRECT_HTTP,
 };
 
 static const struct option options[] = {
@@ -94,6 +98,9 @@ static const struct option options[] = {
 	{ "unix-socket", required_argument, NULL, OPT_UNIX_SOCKET },
 	{ "unix-socket-mode", required_argument, NULL, OPT_UNIX_SOCKET_MODE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "redirect-http", required_argument, NULL, OPT_REDIRECT_HTTP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -108,6 +115,9 @@ static void usage(FILE *out)
 		"  -p, --port PORT           TCP port, 1-65535 (default 3000)\n"
 		"  -d, --root DIR            document root (default ./web)\n"
 		"  -a, --addr ADDR           bind address (default: all interfaces, IPv6 and IPv4)\n"
+		"      --tls-cert FILE       serve HTTPS with this PEM certificate (and chain)\n"
+		"      --tls-key FILE        the certificate's PEM private key\n"
+		"      --redirect-http PORT  also answer plain HTTP on PORT with 308 to HTTPS\n"
 		"      --unix-socket PATH    listen on a unix socket instead of TCP\n"
 		"      --unix-socket-mode MODE  its permissions, octal (default 660)\n"
 		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
@@ -155,7 +165,8 @@ static void usage(FILE *out)
 		"  -V, --version             show the version and exit\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT stop the server after in-flight responses;\n"
-		"SIGHUP or SIGUSR1 reopen the log files.\n");
+		"SIGHUP reopens the log files and reloads the TLS certificate; SIGUSR1\n"
+		"reopens the log files; SIGUSR2 starts a new binary on the same sockets.\n");
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -347,6 +358,9 @@ void config_parse(int argc, char **argv, struct config *c)
 			break;
 		case OPT_CHROOT: c->chroot = optarg; break;
 		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
+		case OPT_TLS_CERT: c->tls_cert = optarg; break;
+		case OPT_TLS_KEY: c->tls_key = optarg; break;
+		case OPT_REDIRECT_HTTP: c->redirect_port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case OPT_UNIX_SOCKET_MODE: {
 			char *end;
 			unsigned long m = strtoul(optarg, &end, 8);
@@ -383,7 +397,8 @@ void config_parse(int argc, char **argv, struct config *c)
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V':
-			printf("%s\nfeatures:%s%s\n", SERVER_SOFTWARE, compress_features(),
+			printf("%s\nfeatures:%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
+			       compress_features(),
 #ifdef HAVE_CRYPT
 			       " basic-auth"
 #else
@@ -406,6 +421,16 @@ void config_parse(int argc, char **argv, struct config *c)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!c->tls_cert != !c->tls_key)
+		die_usage("%s", "--tls-cert and --tls-key go together");
+	if (c->tls_cert && !tls_available()) {
+		fprintf(stderr, "server: TLS is not available: this server was built without OpenSSL\n");
+		exit(2);
+	}
+	if (c->redirect_port && !c->tls_cert)
+		die_usage("%s", "--redirect-http needs --tls-cert and --tls-key");
+	if (c->redirect_port && c->unix_socket)
+		die_usage("%s", "--redirect-http does not go with --unix-socket");
 	if (c->nindexes == 0)
 		add_index(c, "index.html");
 	if (!c->daemon && !pid_given)

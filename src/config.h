@@ -60,6 +60,9 @@ struct config {
 	const char *chroot;        /* directory to confine the server to, or NULL */
 	const char *unix_socket;   /* listen there instead of TCP, or NULL */
 	unsigned unix_socket_mode;
+	const char *tls_cert;      /* PEM certificate chain: the port speaks HTTPS */
+	const char *tls_key;
+	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
 };
 
 /* Fills *c from argv. Prints usage and exits 0 for --help, the version for

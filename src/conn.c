@@ -58,6 +58,21 @@ enum step {
 
 static void conn_run(struct worker *w, struct conn *c);
 
+/* recv(2), or a TLS read: > 0 bytes, 0 at the end, -1 with errno (EAGAIN:
+ * wait for readiness). */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	if (!c->tls)
+		return recv(c->fd, buf, len, 0);
+	long n = tls_read(c->tls, buf, len);
+	if (n > 0)
+		return n;
+	if (n == TLS_CLOSED)
+		return 0;
+	errno = n == TLS_WANT_READ || n == TLS_WANT_WRITE ? EAGAIN : EIO;
+	return -1;
+}
+
 static struct conn_io *io_get(struct worker *w)
 {
 	struct conn_io *io = w->free_io;
@@ -109,7 +124,8 @@ static void release_if_idle(struct worker *w, struct conn *c)
 	}
 }
 
-struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa)
+struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
+		       enum worker_listen_kind kind)
 {
 	struct conn *c = w->free_conns;
 	if (c)
@@ -123,6 +139,18 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa)
 	c->state = CONN_READING;
 	c->flags = CONN_READABLE | CONN_WRITABLE;
 	c->stamp = w->now;
+	if (kind == LISTEN_HTTPS) {
+		c->tls = tls_accept(fd);
+		if (!c->tls) {
+			close(fd);
+			c->next = w->free_conns;
+			w->free_conns = c;
+			return NULL;
+		}
+		c->state = CONN_HANDSHAKE;
+	} else if (kind == LISTEN_REDIRECT) {
+		c->flags |= CONN_REDIRECT;
+	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
@@ -149,6 +177,10 @@ static void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->tls) {
+		tls_close(c->tls);
+		c->tls = NULL;
+	}
 	close(c->fd);
 	if (c->io) {
 		io_put(w, c->io);
@@ -220,6 +252,8 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	w->serve.keep_alive_10 = r && r->minor == 0 && r->keep_alive;
 	if (status)
 		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
+	else if (c->flags & CONN_REDIRECT)
+		serve_redirect_https(&w->serve, r, w->cfg->port, resp);
 	else
 		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
 	if (resp->overflow) {
@@ -269,7 +303,10 @@ static void send_continue(struct conn *c)
 	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	/* 25 bytes into an empty socket buffer; if even that fails the
 	 * client will time out its wait and send the body anyway. */
-	(void)send(c->fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (c->tls)
+		(void)tls_write(c->tls, msg, sizeof msg - 1);
+	else
+		(void)send(c->fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Tries to make a request out of the buffered bytes. Returns the next
@@ -363,7 +400,7 @@ static int on_reading(struct worker *w, struct conn *c)
 			 * behind it: drop body bytes without storing them. */
 			char sink[4096];
 			uint64_t want = c->discard < sizeof sink ? c->discard : sizeof sink;
-			ssize_t k = want ? recv(c->fd, sink, (size_t)want, 0) : -1;
+			ssize_t k = want ? conn_recv(c, sink, (size_t)want) : -1;
 			if (k > 0) {
 				c->discard -= (uint64_t)k;
 				c->stamp = w->now;
@@ -377,12 +414,13 @@ static int on_reading(struct worker *w, struct conn *c)
 			}
 			return STEP_CLOSE;
 		}
-		ssize_t n = recv(c->fd, io->rbuf + io->rlen, room, 0);
+		ssize_t n = conn_recv(c, io->rbuf + io->rlen, room);
 		if (n > 0) {
 			if (io->rlen == 0 && c->discard == 0)
 				c->stamp = w->now; /* a new request starts */
 			io->rlen += (size_t)n;
-			if ((size_t)n < room && !(c->flags & CONN_PEER_SHUT))
+			/* A short TLS read is one record, not an empty socket. */
+			if ((size_t)n < room && !(c->flags & CONN_PEER_SHUT) && !c->tls)
 				c->flags &= ~CONN_READABLE;
 			continue;
 		}
@@ -435,6 +473,11 @@ static int finish_response(struct worker *w, struct conn *c)
 		bool linger = io->rlen || c->discard || resp->status >= 400;
 		if (!linger)
 			return STEP_CLOSE;
+		if (c->tls) {
+			/* close_notify goes first; what follows is dropped unread. */
+			tls_close(c->tls);
+			c->tls = NULL;
+		}
 		shutdown(c->fd, SHUT_WR);
 		io->rlen = 0;
 		c->discard = 0;
@@ -541,6 +584,94 @@ static int on_sending(struct worker *w, struct conn *c)
 	}
 }
 
+/* HTTPS: everything after the head goes through a buffer, as TLS records,
+ * unless the kernel does TLS, in which case file bytes go with sendfile. */
+static int on_sending_tls(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+
+	for (;;) {
+		long n;
+		if (!(c->flags & CONN_WRITABLE))
+			return STEP_WAIT;
+		if (io->out_head == resp->head_len && io->out_seg == resp->nsegs)
+			return finish_response(w, c);
+		const struct body_seg *seg = &resp->segs[io->out_seg];
+		if (io->out_head == resp->head_len && !seg->mem && tls_ktls_send(c->tls)) {
+			uint64_t left = seg->len - io->out_off;
+			n = tls_sendfile(c->tls, resp->fd, (off_t)(seg->off + io->out_off),
+					 left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left);
+		} else {
+			/* Gather the next bytes: rest of the head, memory
+			 * segments, file bytes. A retried write gathers the
+			 * same bytes again, as OpenSSL requires. */
+			size_t want = 0;
+			if (io->out_head < resp->head_len) {
+				want = resp->head_len - io->out_head;
+				if (want > WORKER_COPY_BUF)
+					want = WORKER_COPY_BUF;
+				memcpy(w->copy_buf, io->head + io->out_head, want);
+			}
+			unsigned k = io->out_seg;
+			uint64_t off = io->out_off;
+			while (want < WORKER_COPY_BUF && k < resp->nsegs) {
+				const struct body_seg *g = &resp->segs[k];
+				if (!g->mem && tls_ktls_send(c->tls) && want)
+					break; /* the file goes by sendfile next */
+				size_t take = (size_t)(g->len - off < WORKER_COPY_BUF - want
+							       ? g->len - off
+							       : WORKER_COPY_BUF - want);
+				if (g->mem) {
+					memcpy(w->copy_buf + want, g->mem + off, take);
+				} else {
+					ssize_t got = pread(resp->fd, w->copy_buf + want, take,
+							    (off_t)(g->off + off));
+					if (got <= 0)
+						return STEP_CLOSE; /* the file shrank */
+					take = (size_t)got;
+				}
+				want += take;
+				off += take;
+				if (off < g->len)
+					break;
+				k++;
+				off = 0;
+			}
+			n = tls_write(c->tls, w->copy_buf, want);
+		}
+		if (n == TLS_WANT_WRITE || n == TLS_WANT_READ) {
+			c->flags &= ~CONN_WRITABLE;
+			return STEP_WAIT;
+		}
+		if (n <= 0)
+			return STEP_CLOSE;
+		advance(io, (size_t)n);
+		c->stamp = w->now;
+	}
+}
+
+static int on_handshake(struct worker *w, struct conn *c)
+{
+	int rc = tls_handshake(c->tls);
+	if (rc == TLS_OK) {
+		int one = 1;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->flags |= CONN_NODELAY;
+		c->stamp = w->now;
+		return CONN_READING;
+	}
+	if (rc == TLS_WANT_READ) {
+		c->flags &= ~CONN_READABLE;
+		return STEP_WAIT;
+	}
+	if (rc == TLS_WANT_WRITE) {
+		c->flags &= ~CONN_WRITABLE;
+		return STEP_WAIT;
+	}
+	return STEP_CLOSE;
+}
+
 static int on_lingering(struct worker *w, struct conn *c)
 {
 	char buf[4096];
@@ -571,8 +702,9 @@ static void conn_run(struct worker *w, struct conn *c)
 	for (;;) {
 		int next;
 		switch (c->state) {
+		case CONN_HANDSHAKE: next = on_handshake(w, c); break;
 		case CONN_READING: next = on_reading(w, c); break;
-		case CONN_SENDING: next = on_sending(w, c); break;
+		case CONN_SENDING: next = c->tls ? on_sending_tls(w, c) : on_sending(w, c); break;
 		case CONN_LINGERING: next = on_lingering(w, c); break;
 		default: return;
 		}
@@ -604,6 +736,10 @@ void conn_on_event(struct worker *w, struct conn *c, uint32_t events)
 		c->flags |= CONN_PEER_SHUT;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->flags |= CONN_WRITABLE;
+	/* A TLS read can wait on writability and a write on readability:
+	 * either edge lets both be tried (a wrong guess costs one EAGAIN). */
+	if (c->tls && (events & (EPOLLIN | EPOLLOUT)))
+		c->flags |= CONN_READABLE | CONN_WRITABLE;
 	conn_run(w, c);
 }
 
@@ -617,6 +753,10 @@ void conn_sweep(struct worker *w)
 		uint32_t idle = w->now - c->stamp;
 		bool partial = (c->io && c->io->rlen) || c->discard;
 		switch (c->state) {
+		case CONN_HANDSHAKE:
+			if (w->stopping || idle > cfg->head_timeout)
+				conn_close(w, c);
+			break;
 		case CONN_READING:
 			if (w->stopping && !partial) {
 				conn_close(w, c);

@@ -1,4 +1,5 @@
 /* conn.h - a client connection as an explicit state machine:
+ *   HANDSHAKE -> (HTTPS) the TLS handshake, driven by readiness
  *   READING   -> a request head (and any body to discard) arrives
  *   SENDING   -> the response's head and body go out
  *   LINGERING -> after a response that closes, read and drop what the
@@ -11,9 +12,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tls.h"
 #include "worker.h"
 
 enum conn_state {
+	CONN_HANDSHAKE,
 	CONN_READING,
 	CONN_SENDING,
 	CONN_LINGERING,
@@ -27,11 +30,13 @@ enum conn_flag {
 	CONN_DRAIN = 8,     /* the server is stopping: close after this response */
 	CONN_WATCHED = 16,  /* in the worker's epoll set */
 	CONN_NODELAY = 32,  /* TCP_NODELAY is set */
+	CONN_REDIRECT = 64, /* every request is redirected to HTTPS */
 };
 
 struct conn {
 	struct conn *prev, *next; /* the worker's list, for timeouts */
 	struct conn_io *io;       /* buffers, only while a request is active */
+	struct tls_conn *tls;     /* HTTPS: the TLS session, else NULL */
 	uint64_t discard;         /* request body bytes still to read and drop */
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
@@ -47,7 +52,8 @@ struct conn {
  * listening socket uses TCP_DEFER_ACCEPT, so the request is usually there
  * already, and a connection answered and closed in one go never enters the
  * epoll set. Returns NULL (and closes fd) when memory is short. */
-struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa);
+struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
+		       enum worker_listen_kind kind);
 
 /* Handles readiness (EPOLL* bits) and runs the state machine. */
 void conn_on_event(struct worker *w, struct conn *c, uint32_t events);

@@ -193,22 +193,33 @@ static void describe(int fd, char *out, size_t cap)
 	}
 }
 
-int listen_inherit(struct listen_set *set, int threads, char *err, size_t cap)
+static void finish_set(struct listen_set *set, int threads, int tcp)
+{
+	if (set->n == 0)
+		return;
+	set->inherited = true;
+	/* Sockets of a server being replaced, one per thread. */
+	set->per_thread = set->n == threads && tcp == set->n && set->n > 1;
+	describe(set->fds[0], set->where, sizeof set->where);
+	if (set->n > 1 && !set->per_thread) {
+		size_t w = strlen(set->where);
+		snprintf(set->where + w, sizeof set->where - w, " and %d more", set->n - 1);
+	}
+}
+
+int listen_inherit(struct listen_set *set, struct listen_set *redirect, int threads, char *err,
+		   size_t cap)
 {
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
 	if (!pid_s || !fds_s || strtol(pid_s, NULL, 10) != (long)getpid())
 		return 0;
 	long n = strtol(fds_s, NULL, 10);
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	if (n <= 0)
-		return 0;
 	if (n > LISTEN_MAX) {
 		snprintf(err, cap, "too many inherited sockets (%ld)", n);
 		return -1;
 	}
-	int tcp = 0;
+	int tcp[2] = { 0, 0 };
 	for (int i = 0; i < n; i++) {
 		int fd = LISTEN_FDS_START + i, type = 0, acc = 0;
 		socklen_t l = sizeof type;
@@ -219,24 +230,26 @@ int listen_inherit(struct listen_set *set, int threads, char *err, size_t cap)
 			snprintf(err, cap, "inherited descriptor %d is not a listening stream socket", fd);
 			return -1;
 		}
+		/* The i-th name of the colon-separated list. */
+		const char *nm = names;
+		for (int k = 0; nm && k < i; k++)
+			nm = (nm = strchr(nm, ':')) ? nm + 1 : NULL;
+		bool is_redirect = nm && strncmp(nm, "redirect", 8) == 0 && (nm[8] == ':' || !nm[8]);
+		struct listen_set *to = is_redirect ? redirect : set;
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-			tcp++;
+			tcp[is_redirect]++;
 		int fl = fcntl(fd, F_GETFL);
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		set->fds[i] = fd;
+		to->fds[to->n++] = fd;
 	}
-	set->n = (int)n;
-	set->inherited = true;
-	/* Sockets of a server being replaced, one per thread. */
-	set->per_thread = n == threads && tcp == n && n > 1;
-	describe(set->fds[0], set->where, sizeof set->where);
-	if (n > 1 && !set->per_thread) {
-		size_t w = strlen(set->where);
-		snprintf(set->where + w, sizeof set->where - w, " and %ld more", n - 1);
-	}
-	return (int)n;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	finish_set(set, threads, tcp[0]);
+	finish_set(redirect, threads, tcp[1]);
+	return n > 0 ? (int)n : 0;
 }
 
 int listen_for_thread(const struct listen_set *set, int i, int *fds, bool *shared, int cap)

@@ -31,10 +31,12 @@ int listen_open(struct listen_set *s, const char *addr, int port, int n, char *e
 int listen_open_unix(struct listen_set *s, const char *path, unsigned mode, char *err, size_t cap);
 
 /* Adopts listening sockets passed with LISTEN_PID (our PID) and LISTEN_FDS,
- * and unsets those variables. With exactly threads TCP sockets, each
- * thread gets one. Returns the number adopted (0: none passed), or -1
- * with a message when a passed descriptor is not a listening socket. */
-int listen_inherit(struct listen_set *s, int threads, char *err, size_t cap);
+ * and unsets those variables. Sockets named "redirect" in LISTEN_FDNAMES
+ * go to *redirect, the others to *s. A set of exactly threads TCP sockets
+ * gives each thread one. Returns the number adopted (0: none passed), or
+ * -1 with a message when a passed descriptor is not a listening socket. */
+int listen_inherit(struct listen_set *s, struct listen_set *redirect, int threads, char *err,
+		   size_t cap);
 
 /* The descriptors thread i waits on: its own, or duplicates of the shared
  * ones. Returns how many were written to fds (at most cap), or -errno. */

@@ -32,6 +32,7 @@
 #include "probe.h"
 #include "serve.h"
 #include "signals.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "version.h"
 #include "worker.h"
@@ -137,13 +138,31 @@ static char *own_exe(const char *argv0)
 	return NULL;
 }
 
+/* Hands both sets of sockets to a new binary, naming the redirect ones. */
+static int start_upgrade(const char *exe, char **argv, const struct listen_set *ls,
+			 const struct listen_set *rs, pid_t *child, char *err, size_t cap)
+{
+	int fds[LISTEN_MAX], n = 0;
+	char names[LISTEN_MAX * 10] = "";
+	size_t w = 0;
+	for (int k = 0; k < 2; k++) {
+		const struct listen_set *set = k ? rs : ls;
+		for (int i = 0; i < set->n && n < LISTEN_MAX; i++) {
+			fds[n++] = set->fds[i];
+			w += (size_t)snprintf(names + w, sizeof names - w, "%s%s", w ? ":" : "",
+					      k ? "redirect" : "server");
+		}
+	}
+	return upgrade_start(exe, argv, fds, n, names, notify_socket_path(), child, err, cap);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct path_root root;
 	struct own_file own[4] = { { 0, 0 } };
 	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
-	struct listen_set ls = { .n = 0 };
+	struct listen_set ls = { .n = 0 }, rs = { .n = 0 }; /* the server's, the redirect's */
 	struct privs privs;
 	char err[512], boundary[40];
 	int nown = 0, sigfd;
@@ -180,13 +199,20 @@ int main(int argc, char **argv)
 		add_own(own, &nown, pidfile.fd);
 	}
 
-	int inherited = listen_inherit(&ls, cfg.threads, err, sizeof err);
+	if (cfg.tls_cert && tls_init(cfg.tls_cert, cfg.tls_key, err, sizeof err) < 0)
+		fail("%s", err);
+
+	int inherited = listen_inherit(&ls, &rs, cfg.threads, err, sizeof err);
 	if (inherited < 0)
 		fail("%s", err);
+	if (inherited > 0 && ls.n == 0)
+		fail("no inherited socket to serve on (all are named \"redirect\")");
 	if (inherited == 0) {
 		int rc = cfg.unix_socket
 				 ? listen_open_unix(&ls, cfg.unix_socket, cfg.unix_socket_mode, err, sizeof err)
 				 : listen_open(&ls, cfg.addr, cfg.port, cfg.threads, err, sizeof err);
+		if (rc == 0 && cfg.redirect_port)
+			rc = listen_open(&rs, cfg.addr, cfg.redirect_port, cfg.threads, err, sizeof err);
 		if (rc < 0)
 			fail("%s", err);
 	} else if (cfg.unix_socket) {
@@ -240,14 +266,19 @@ int main(int argc, char **argv)
 		fail("out of memory");
 	for (int i = 0; i < cfg.threads; i++) {
 		struct worker_listener wl[WORKER_LISTEN_MAX];
-		int fds[WORKER_LISTEN_MAX];
+		int fds[WORKER_LISTEN_MAX], nwl = 0;
 		bool shared[WORKER_LISTEN_MAX];
-		int n = listen_for_thread(&ls, i, fds, shared, WORKER_LISTEN_MAX);
-		if (n < 0)
-			fail("cannot share the listening sockets: %s", strerror(-n));
-		for (int k = 0; k < n; k++)
-			wl[k] = (struct worker_listener){ .fd = fds[k], .shared = shared[k] };
-		int rc = worker_init(&workers[i], i, &cfg, wl, n, &root, own, authp);
+		const struct listen_set *sets[2] = { &ls, &rs };
+		for (int k = 0; k < 2; k++) {
+			enum worker_listen_kind kind = k ? LISTEN_REDIRECT
+						     : cfg.tls_cert ? LISTEN_HTTPS : LISTEN_HTTP;
+			int n = listen_for_thread(sets[k], i, fds, shared, WORKER_LISTEN_MAX - nwl);
+			if (n < 0)
+				fail("cannot share the listening sockets: %s", strerror(-n));
+			for (int j = 0; j < n; j++)
+				wl[nwl++] = (struct worker_listener){ fds[j], shared[j], kind };
+		}
+		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, &root, own, authp);
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
@@ -257,6 +288,10 @@ int main(int argc, char **argv)
 			fail("cannot start thread %d: %s", i, strerror(rc));
 	}
 
+	if (cfg.tls_cert && strncmp(ls.where, "http://", 7) == 0) {
+		memmove(ls.where + 5, ls.where + 4, strlen(ls.where + 4) + 1);
+		ls.where[4] = 's';
+	}
 	log_msg(LOG_INFO, "%s serving %s on %s (%d thread%s, PID %ld)", SERVER_SOFTWARE, cfg.root,
 		ls.where, cfg.threads, cfg.threads == 1 ? "" : "s", (long)getpid());
 	log_msg(LOG_INFO,
@@ -266,7 +301,13 @@ int main(int argc, char **argv)
 		cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
 		(unsigned long long)nofile);
 	if (ls.inherited)
-		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n);
+		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n + rs.n);
+	if (rs.n)
+		log_msg(LOG_INFO, "redirecting plain HTTP on %s to HTTPS", rs.where);
+	if (cfg.tls_cert)
+		log_msg(LOG_INFO, "TLS 1.2/1.3 with %s; kernel TLS %s", cfg.tls_cert,
+			tls_kernel_supported() ? "available: file bodies go with sendfile"
+					       : "not available: file bodies are encrypted in user space");
 	if (cfg.user)
 		log_msg(LOG_INFO, "running as user %s (uid %ld, gid %ld)%s%s", cfg.user,
 			(long)getuid(), (long)getgid(), cfg.chroot ? ", chroot " : "",
@@ -308,12 +349,18 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP || sig == SIGUSR1) {
 			notify_reloading();
 			reopen_logs(&alog, &elog);
+			if (sig == SIGHUP && cfg.tls_cert) {
+				if (tls_reload(err, sizeof err) < 0)
+					log_msg(LOG_ERROR, "TLS reload failed, the old certificate stays: %s", err);
+				else
+					log_msg(LOG_INFO, "TLS certificate and key reloaded");
+			}
 			notify_send("READY=1");
 		} else if (sig == SIGUSR2 && !stops && upgrade_fd < 0) {
 			if (!exe)
 				log_msg(LOG_ERROR, "upgrade: cannot find the server binary");
-			else if ((upgrade_fd = upgrade_start(exe, argv, ls.fds, ls.n, notify_socket_path(),
-							     &upgrade_pid, err, sizeof err)) < 0)
+			else if ((upgrade_fd = start_upgrade(exe, argv, &ls, &rs, &upgrade_pid, err,
+							     sizeof err)) < 0)
 				log_msg(LOG_ERROR, "upgrade: %s", err);
 			else
 				log_msg(LOG_INFO, "upgrade: started %s as PID %ld", exe, (long)upgrade_pid);
@@ -342,6 +389,7 @@ int main(int argc, char **argv)
 			if (!stops++ && !upgrade_pid)
 				notify_send("STOPPING=1");
 			listen_close(&ls);
+			listen_close(&rs);
 			for (int i = 0; i < cfg.threads; i++)
 				worker_stop(&workers[i], stops > 1);
 		}
@@ -363,6 +411,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "Stopped");
 	close(sigfd);
 	close(root.fd);
+	tls_cleanup();
 	log_file_close(&alog);
 	log_file_close(&elog);
 	free(exe);

@@ -52,6 +52,11 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
  * custom page for 404 when it has one. head_only: a HEAD request. */
 void serve_error(struct serve_ctx *s, int status, bool head_only, struct response *resp);
 
+/* A 308 to the same path and query on https://HOST[:port] (the port is
+ * left out when it is 443); 400 without a Host. */
+void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
+			  struct response *resp);
+
 /* The boundary of multipart/byteranges bodies (set once at start-up). */
 void serve_set_boundary(const char *boundary);
 

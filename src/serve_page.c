@@ -162,6 +162,46 @@ void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t 
 		resp->body_len = blen;
 }
 
+void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
+			  struct response *resp)
+{
+	struct slice host = r->host;
+	/* Drop the port: "example.com:80", "[::1]:80". */
+	for (size_t i = host.len; i-- > 0;) {
+		if (host.ptr[i] == ':') {
+			host.len = i;
+			break;
+		}
+		if (host.ptr[i] == ']' || host.ptr[i] == '.')
+			break;
+	}
+	if (host.len == 0 || r->asterisk) {
+		serve_error(s, 400, r->method == HTTP_HEAD, resp);
+		return;
+	}
+	int n = snprintf(s->location, sizeof s->location, "https://%.*s", (int)host.len, host.ptr);
+	if (port != 443 && n > 0 && (size_t)n < sizeof s->location)
+		n += snprintf(s->location + n, sizeof s->location - (size_t)n, ":%d", port);
+	if (n > 0 && (size_t)n < sizeof s->location)
+		n += snprintf(s->location + n, sizeof s->location - (size_t)n, "%.*s%s%.*s",
+			      (int)r->path.len, r->path.ptr, r->query.len ? "?" : "",
+			      (int)r->query.len, r->query.ptr);
+	if (n < 0 || (size_t)n >= sizeof s->location) {
+		serve_error(s, 414, r->method == HTTP_HEAD, resp);
+		return;
+	}
+	char body[512];
+	size_t blen = http_response_error_body(308, body, sizeof body);
+	http_response_begin(resp, 308, s->date);
+	http_response_header(resp, "Location", slice_make(s->location, (size_t)n));
+	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
+	http_response_header_u64(resp, "Content-Length", blen);
+	serve_page_headers(resp);
+	serve_finish_head(s, resp);
+	if (r->method != HTTP_HEAD && http_response_append(resp, body, blen))
+		resp->body_len = blen;
+}
+
 /* Reads the directory s->path (len bytes, "." for the root) into l,
  * leaving out what is not served: dotfiles (unless --dotfiles), the
  * server's own files, and symlinks that do not resolve inside the root. */

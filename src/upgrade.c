@@ -23,8 +23,8 @@ static void put_pid(char *digits, size_t width, long pid)
 	}
 }
 
-int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, const char *notify,
-		  pid_t *child, char *err, size_t cap)
+int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, const char *names,
+		  const char *notify, pid_t *child, char *err, size_t cap)
 {
 	static char listen_pid[32], listen_fds[32], report[48], old_pid[48], notify_env[160];
 	int pipefd[2], nenv = 0;
@@ -36,8 +36,12 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	}
 	for (char **e = environ; *e; e++)
 		count++;
-	char **envp = calloc(count + 6, sizeof *envp);
-	if (!envp) {
+	char **envp = calloc(count + 7, sizeof *envp);
+	size_t nlen = names ? strlen(names) + 16 : 0;
+	char *names_env = nlen ? malloc(nlen) : NULL;
+	if (!envp || (nlen && !names_env)) {
+		free(envp);
+		free(names_env);
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
@@ -53,6 +57,10 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	envp[nenv++] = listen_fds;
 	envp[nenv++] = report;
 	envp[nenv++] = old_pid;
+	if (names_env) {
+		snprintf(names_env, nlen, "LISTEN_FDNAMES=%s", names);
+		envp[nenv++] = names_env;
+	}
 	if (notify) {
 		snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", notify);
 		envp[nenv++] = notify_env;
@@ -62,6 +70,7 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		snprintf(err, cap, "pipe: %s", strerror(errno));
 		free(envp);
+		free(names_env);
 		return -1;
 	}
 	pid_t pid = fork();
@@ -70,6 +79,7 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 		close(pipefd[0]);
 		close(pipefd[1]);
 		free(envp);
+		free(names_env);
 		return -1;
 	}
 	if (pid == 0) {
@@ -89,6 +99,7 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	}
 	close(pipefd[1]);
 	free(envp);
+	free(names_env);
 	*child = pid;
 	return pipefd[0];
 }

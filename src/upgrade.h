@@ -11,11 +11,12 @@
 #define UPGRADE_ENV_FD "TERN_UPGRADE_FD"   /* the new server's report pipe */
 #define UPGRADE_ENV_PID "TERN_UPGRADE_PID" /* the server being replaced */
 
-/* Starts exe with argv, handing it the n listening sockets in fds (and
- * the service manager's notify socket, if any). Returns the read end of
- * its report pipe and sets *child, or returns -1 with a message. */
-int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, const char *notify,
-		  pid_t *child, char *err, size_t cap);
+/* Starts exe with argv, handing it the n listening sockets in fds, named
+ * by the colon-separated names (LISTEN_FDNAMES; may be NULL), and the
+ * service manager's notify socket, if any. Returns the read end of its
+ * report pipe and sets *child, or returns -1 with a message. */
+int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, const char *names,
+		  const char *notify, pid_t *child, char *err, size_t cap);
 
 /* In a server started by upgrade_start: the report pipe (and sets *old to
  * the PID being replaced), with both variables unset; -1 otherwise. */

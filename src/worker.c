@@ -66,7 +66,7 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 	w->headers = calloc(cfg->max_headers, sizeof *w->headers);
 	if (!w->headers)
 		return -ENOMEM;
-	if (cfg->sendfile != SENDFILE_ON && !(w->copy_buf = malloc(WORKER_COPY_BUF)))
+	if ((cfg->sendfile != SENDFILE_ON || cfg->tls_cert) && !(w->copy_buf = malloc(WORKER_COPY_BUF)))
 		return -ENOMEM;
 	w->serve.cfg = cfg;
 	w->serve.root = root;
@@ -149,7 +149,7 @@ static void accept_batch(struct worker *w, const struct worker_listener *l)
 			refuse(fd);
 			continue;
 		}
-		if (!conn_open(w, fd, (struct sockaddr *)&ss))
+		if (!conn_open(w, fd, (struct sockaddr *)&ss, l->kind))
 			atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
 	}
 }

@@ -24,10 +24,17 @@ struct conn_io;
 #define WORKER_COPY_BUF (128 * 1024)
 #define WORKER_LISTEN_MAX 8
 
+enum worker_listen_kind {
+	LISTEN_HTTP,     /* plain HTTP */
+	LISTEN_HTTPS,    /* TLS, then HTTP */
+	LISTEN_REDIRECT, /* plain HTTP answered with redirects to HTTPS */
+};
+
 /* A listening socket as a worker sees it. */
 struct worker_listener {
 	int fd;
 	bool shared; /* other workers wait on it too: EPOLLEXCLUSIVE */
+	enum worker_listen_kind kind;
 };
 
 struct worker {

@@ -1,0 +1,323 @@
+/* tls.c - OpenSSL glue. Settings follow Mozilla's "intermediate" profile:
+ * TLS 1.2 with ECDHE and AEAD ciphers only, and TLS 1.3 with OpenSSL's
+ * defaults; no renegotiation, no compression. The context in use is a
+ * pointer swapped under a mutex on reload; SSL_new takes its own
+ * reference, so connections outlive the context they started with. */
+#include "tls.h"
+
+#ifdef HAVE_OPENSSL
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define TLS12_CIPHERS                                                                  \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                   \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                   \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *current;
+static const char *cert_path, *key_path;
+
+bool tls_available(void)
+{
+	return true;
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	/* Offered protocols are length-prefixed; only HTTP/1.1 is spoken. */
+	for (unsigned i = 0; i < inlen;) {
+		unsigned n = in[i];
+		if (i + 1 + n > inlen)
+			break;
+		if (n == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
+			*out = in + i + 1;
+			*outlen = 8;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+static void ssl_error(const char *what, const char *file, char *err, size_t cap)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256];
+	ERR_error_string_n(e, buf, sizeof buf);
+	snprintf(err, cap, "%s %s: %s", what, file, e ? buf : strerror(errno));
+	ERR_clear_error();
+}
+
+static SSL_CTX *make_ctx(char *err, size_t cap)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ssl_error("cannot create a TLS context for", cert_path, err, cap);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+					 SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, 20480);
+	static const unsigned char sid[] = "tern";
+	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+		ssl_error("cannot load certificate", cert_path, err, cap);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
+		ssl_error("cannot load key", key_path, err, cap);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_error("key does not match certificate", cert_path, err, cap);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+int tls_init(const char *cert, const char *key, char *err, size_t cap)
+{
+	cert_path = cert;
+	key_path = key;
+	SSL_CTX *ctx = make_ctx(err, cap);
+	if (!ctx)
+		return -1;
+	current = ctx;
+	return 0;
+}
+
+int tls_reload(char *err, size_t cap)
+{
+	SSL_CTX *ctx = make_ctx(err, cap);
+	if (!ctx)
+		return -1;
+	/* Tickets issued before the reload still resume. */
+	unsigned char keys[80];
+	pthread_mutex_lock(&ctx_lock);
+	SSL_CTX *old = current;
+	if (SSL_CTX_get_tlsext_ticket_keys(old, keys, sizeof keys) == 1)
+		SSL_CTX_set_tlsext_ticket_keys(ctx, keys, sizeof keys);
+	current = ctx;
+	pthread_mutex_unlock(&ctx_lock);
+	SSL_CTX_free(old);
+	return 0;
+}
+
+void tls_cleanup(void)
+{
+	SSL_CTX_free(current);
+	current = NULL;
+}
+
+bool tls_kernel_supported(void)
+{
+	/* The "tls" ULP refuses an unconnected socket with ENOTCONN when it
+	 * exists, and with ENOENT when the kernel lacks it. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	int rc = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", 3);
+	int e = errno;
+	close(fd);
+	return rc == 0 || e == ENOTCONN;
+}
+
+struct tls_conn *tls_accept(int fd)
+{
+	pthread_mutex_lock(&ctx_lock);
+	SSL *ssl = SSL_new(current);
+	pthread_mutex_unlock(&ctx_lock);
+	if (!ssl)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	return (struct tls_conn *)ssl;
+}
+
+static int result(SSL *ssl, int rc)
+{
+	switch (SSL_get_error(ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return TLS_CLOSED;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		return errno == 0 ? TLS_CLOSED : TLS_ERROR;
+	default:
+		/* Left on the queue, the error would show up on the next
+		 * connection this thread serves. */
+		ERR_clear_error();
+		return TLS_ERROR;
+	}
+}
+
+int tls_handshake(struct tls_conn *t)
+{
+	SSL *ssl = (SSL *)t;
+	errno = 0;
+	int rc = SSL_do_handshake(ssl);
+	return rc == 1 ? TLS_OK : result(ssl, rc);
+}
+
+long tls_read(struct tls_conn *t, void *buf, size_t len)
+{
+	SSL *ssl = (SSL *)t;
+	size_t n = 0;
+	errno = 0;
+	int rc = SSL_read_ex(ssl, buf, len, &n);
+	return rc == 1 ? (long)n : result(ssl, rc);
+}
+
+long tls_write(struct tls_conn *t, const void *buf, size_t len)
+{
+	SSL *ssl = (SSL *)t;
+	size_t n = 0;
+	errno = 0;
+	int rc = SSL_write_ex(ssl, buf, len, &n);
+	return rc == 1 ? (long)n : result(ssl, rc);
+}
+
+bool tls_ktls_send(const struct tls_conn *t)
+{
+	return BIO_get_ktls_send(SSL_get_wbio((const SSL *)t)) > 0;
+}
+
+long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
+{
+	SSL *ssl = (SSL *)t;
+	errno = 0;
+	ossl_ssize_t n = SSL_sendfile(ssl, fd, off, len, 0);
+	if (n > 0)
+		return (long)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		ERR_clear_error();
+		return TLS_WANT_WRITE;
+	}
+	ERR_clear_error();
+	return TLS_ERROR;
+}
+
+void tls_close(struct tls_conn *t)
+{
+	SSL *ssl = (SSL *)t;
+	if (!ssl)
+		return;
+	/* close_notify, best effort: the socket may be full or gone. */
+	if (SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+	ERR_clear_error();
+	SSL_free(ssl);
+}
+
+#else /* !HAVE_OPENSSL */
+
+#include <stdio.h>
+
+bool tls_available(void)
+{
+	return false;
+}
+
+int tls_init(const char *cert, const char *key, char *err, size_t cap)
+{
+	(void)cert;
+	(void)key;
+	snprintf(err, cap, "TLS is not available: this server was built without OpenSSL");
+	return -1;
+}
+
+int tls_reload(char *err, size_t cap)
+{
+	snprintf(err, cap, "TLS is not available");
+	return -1;
+}
+
+void tls_cleanup(void)
+{
+}
+
+bool tls_kernel_supported(void)
+{
+	return false;
+}
+
+struct tls_conn *tls_accept(int fd)
+{
+	(void)fd;
+	return NULL;
+}
+
+int tls_handshake(struct tls_conn *t)
+{
+	(void)t;
+	return TLS_ERROR;
+}
+
+long tls_read(struct tls_conn *t, void *buf, size_t len)
+{
+	(void)t;
+	(void)buf;
+	(void)len;
+	return TLS_ERROR;
+}
+
+long tls_write(struct tls_conn *t, const void *buf, size_t len)
+{
+	(void)t;
+	(void)buf;
+	(void)len;
+	return TLS_ERROR;
+}
+
+bool tls_ktls_send(const struct tls_conn *t)
+{
+	(void)t;
+	return false;
+}
+
+long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
+{
+	(void)t;
+	(void)fd;
+	(void)off;
+	(void)len;
+	return TLS_ERROR;
+}
+
+void tls_close(struct tls_conn *t)
+{
+	(void)t;
+}
+
+#endif
