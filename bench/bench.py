@@ -103,12 +103,13 @@ def rss_kib(pids):
 class Peer:
     name = "?"
 
-    def __init__(self, root, work, logfile=None):
+    def __init__(self, root, work, logfile=None, tls=None):
         self.root = root
         self.work = work
         self.port = free_port()
         self.proc = None
         self.logfile = logfile
+        self.tls = tls  # (certificate chain, key) for HTTPS, or None
 
     def start(self):
         self.proc = subprocess.Popen(self.cmd(), stdout=subprocess.DEVNULL,
@@ -146,6 +147,8 @@ class Ours(Peer):
             c += ["--log-file", self.logfile]
         else:
             c += ["--access-log", "off"]
+        if self.tls:
+            c += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         return c
 
 
@@ -155,6 +158,12 @@ class Nginx(Peer):
     def cmd(self):
         conf = os.path.join(self.work, f"nginx-{self.port}.conf")
         log = f"access_log {self.logfile};" if self.logfile else "access_log off;"
+        ssl = ""
+        if self.tls:
+            # The same protocols, certificate and kernel TLS request as ours.
+            ssl = (f"ssl_certificate {self.tls[0]}; ssl_certificate_key {self.tls[1]}; "
+                   "ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:10m; "
+                   "ssl_conf_command Options KTLS;")
         with open(conf, "w") as f:
             f.write(f"""
 user root;
@@ -177,7 +186,8 @@ http {{
     {log}
     client_body_temp_path {self.work}/nginx-body;
     server {{
-        listen 127.0.0.1:{self.port};
+        listen 127.0.0.1:{self.port}{" ssl" if self.tls else ""};
+        {ssl}
         root {self.root};
     }}
 }}
@@ -246,7 +256,7 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "B": 1 / 2**20, "KB": 1 / 1024, "MB": 1
 
 
 def run_wrk(peer, path, conns, seconds, close=False, latency=False):
-    url = f"http://127.0.0.1:{peer.port}{path}"
+    url = f"{'https' if peer.tls else 'http'}://127.0.0.1:{peer.port}{path}"
     cmd = ["wrk", "-t", str(min(CPUS, conns)), "-c", str(conns), "-d", f"{seconds}s", "--timeout", "30s"]
     if close:
         cmd += ["-H", "Connection: close"]
@@ -327,6 +337,22 @@ WORKLOADS = [
 ]
 
 
+TLS_WORKLOADS = [
+    # name, path, connections, metric (keep-alive: one handshake per connection)
+    ("tls_small_c64", "/small.bin", 64, "rps"),
+    ("tls_100m", "/100m.bin", 4, "mbps"),
+]
+
+
+def make_certificate(work):
+    """A throwaway P-256 certificate for 127.0.0.1, made with openssl(1)."""
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 5)))
@@ -380,6 +406,21 @@ def main():
                     p.stop()
                     results[cls.name].setdefault("log_on", []).append(r)
                     print(f"round {rnd + 1} log_on       {cls.name:9s} {r['rps']:10.0f} req/s", flush=True)
+        # Workload 8: HTTPS with the same certificate, ours and nginx.
+        if not only or "tls" in only:
+            cert = make_certificate(work)
+            tls_peers = [cls(root, work, tls=cert).start() for cls in (Ours, Nginx)]
+            try:
+                for rnd in range(args.rounds):
+                    for (name, path, conns, metric) in TLS_WORKLOADS:
+                        for p in tls_peers:
+                            r = run_wrk(p, path, conns, args.seconds)
+                            results[p.name].setdefault(name, []).append(r)
+                            print(f"round {rnd + 1} {name:12s} {p.name:9s} {r['rps']:10.0f} req/s "
+                                  f"{r['mbps']:9.1f} MB/s", flush=True)
+            finally:
+                for p in tls_peers:
+                    p.stop()
     finally:
         for p in locals().get("peers", []):
             p.stop()
@@ -401,7 +442,9 @@ def med(runs, key):
 
 def summarize(results, names):
     s = {}
-    for (name, _, _, _, lat, metric) in WORKLOADS + [("log_on", "", 0, False, False, "rps")]:
+    extra = [("log_on", "", 0, False, False, "rps")] + [
+        (n, p, c, False, False, m) for (n, p, c, m) in TLS_WORKLOADS]
+    for (name, _, _, _, lat, metric) in WORKLOADS + extra:
         row = {}
         for n in names:
             runs = results[n].get(name)
