@@ -43,13 +43,25 @@ build/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LIBS)
 
+# A test build with a request path that tries what a path bug could do
+# (see serve.c, SANDBOX_PROBE), to show the sandbox stops it.
+PROBE_OBJ := $(filter-out build/obj/serve.o,$(OBJ)) build/obj/serve-probe.o
+
+build/obj/serve-probe.o: src/serve.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DSANDBOX_PROBE -c -o $@ $<
+
+bin/server-probe: $(PROBE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 run: bin/server
 	./bin/server
 
 unit: $(UNIT_BIN)
 	@python3 tests/run_unit.py $(UNIT_BIN)
 
-integration: bin/server
+integration: bin/server bin/server-probe
 	@python3 tests/run_integration.py --server bin/server
 
 # The whole suite: unit tests, integration tests, then both again on the
@@ -75,7 +87,7 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -Isrc -o $@ $< $(ASAN_LIB_OBJ) -fsanitize=address,undefined -pthread $(LIBS)
 
-test-asan: asan
+test-asan: asan bin/server-probe
 	@python3 tests/run_unit.py $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		python3 tests/run_integration.py --server bin/server-asan

@@ -54,6 +54,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_REDIRECT_HTTP,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option options[] = {
@@ -101,6 +102,7 @@ static const struct option options[] = {
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "redirect-http", required_argument, NULL, OPT_REDIRECT_HTTP },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -132,6 +134,7 @@ static void usage(FILE *out)
 		"                            server.error.log as a daemon, with combined)\n"
 		"  -u, --user USER[:GROUP]   switch to this user after binding the port (as root)\n"
 		"      --chroot DIR          confine the server to DIR after start-up (as root)\n"
+		"      --no-sandbox          do not confine the running server (Landlock, seccomp)\n"
 		"      --max-conns N         concurrent connections (default 16384)\n"
 		"      --max-head BYTES      request line and header fields (default 16384)\n"
 		"      --max-headers N       header fields per request (default 100)\n"
@@ -295,6 +298,7 @@ void config_parse(int argc, char **argv, struct config *c)
 		.sendfile = SENDFILE_AUTO,
 		.extra_headers = "",
 		.unix_socket_mode = 0660,
+		.sandbox = true,
 	};
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:u:lhV", options, NULL)) != -1) {
@@ -357,6 +361,7 @@ void config_parse(int argc, char **argv, struct config *c)
 			c->user = optarg;
 			break;
 		case OPT_CHROOT: c->chroot = optarg; break;
+		case OPT_NO_SANDBOX: c->sandbox = false; break;
 		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
 		case OPT_TLS_CERT: c->tls_cert = optarg; break;
 		case OPT_TLS_KEY: c->tls_key = optarg; break;

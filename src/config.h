@@ -62,6 +62,7 @@ struct config {
 	unsigned unix_socket_mode;
 	const char *tls_cert;      /* PEM certificate chain: the port speaks HTTPS */
 	const char *tls_key;
+	bool sandbox;              /* confine the server after start-up */
 	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
 };
 

@@ -31,6 +31,7 @@
 #include "privs.h"
 #include "probe.h"
 #include "serve.h"
+#include "sandbox.h"
 #include "signals.h"
 #include "tls.h"
 #include "upgrade.h"
@@ -136,6 +137,52 @@ static char *own_exe(const char *argv0)
 		return p;
 	}
 	return NULL;
+}
+
+/* What the running server may still touch: the root (read), the log and
+ * pid files' directories (write, for reopening and removing), the TLS
+ * files (read, for reloading), and for an upgrade the binary, its
+ * libraries and the few files a starting server reads. */
+static void build_sandbox(struct sandbox *sb, const struct config *cfg, const struct path_root *root,
+			  const struct log_file *alog, const struct log_file *elog, const char *exe)
+{
+	static const char *const system_read[] = {
+		"/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+		"/etc/mime.types", "/etc/localtime", "/dev/null", "/dev/urandom",
+	};
+	static const char *const libraries[] = { "/lib", "/lib64", "/usr/lib", "/usr/lib64" };
+
+	sandbox_begin(sb);
+	sandbox_allow_fd(sb, root->fd, SANDBOX_READ);
+	if (alog->fd >= 0)
+		sandbox_allow_fd(sb, alog->dirfd, SANDBOX_WRITE);
+	if (elog->fd >= 0)
+		sandbox_allow_fd(sb, elog->dirfd, SANDBOX_WRITE);
+	if (pidfile.fd >= 0)
+		sandbox_allow_fd(sb, pidfile.dirfd, SANDBOX_WRITE);
+	if (cfg->unix_socket)
+		sandbox_allow(sb, cfg->unix_socket, SANDBOX_WRITE);
+	sandbox_allow(sb, cfg->tls_cert, SANDBOX_READ_DIR_OF);
+	sandbox_allow(sb, cfg->tls_key, SANDBOX_READ_DIR_OF);
+	sandbox_allow(sb, cfg->mime_types, SANDBOX_READ);
+	for (size_t i = 0; i < sizeof system_read / sizeof system_read[0]; i++)
+		sandbox_allow(sb, system_read[i], SANDBOX_READ);
+	if (exe) {
+		/* The directory, not the file: an upgrade replaces the file. */
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", exe);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			sandbox_allow(sb, dir, SANDBOX_EXEC);
+		}
+		for (size_t i = 0; i < sizeof libraries / sizeof libraries[0]; i++)
+			sandbox_allow(sb, libraries[i], SANDBOX_EXEC);
+	}
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer reads /proc/self at exit. */
+	sandbox_allow(sb, "/proc", SANDBOX_READ);
+#endif
 }
 
 /* Hands both sets of sockets to a new binary, naming the redirect ones. */
@@ -248,6 +295,11 @@ int main(int argc, char **argv)
 	rlim_t nofile = raise_nofile(&cfg);
 	char *exe = own_exe(argv[0]);
 
+	/* The sandbox's rules name paths, so they are made before a chroot. */
+	struct sandbox sb;
+	if (cfg.sandbox)
+		build_sandbox(&sb, &cfg, &root, &alog, &elog, exe);
+
 	/* Everything is open: leave root behind. */
 	if (cfg.user && privs_lookup(cfg.user, &privs, err, sizeof err) < 0)
 		fail("%s", err);
@@ -282,6 +334,12 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
+	char sandbox_line[256] = "sandbox: off (--no-sandbox)";
+	if (cfg.sandbox) {
+		if (sandbox_enter(&sb, err, sizeof err) < 0)
+			fail("cannot enter the sandbox: %s", err);
+		sandbox_describe(&sb, sandbox_line, sizeof sandbox_line);
+	}
 	for (int i = 0; i < cfg.threads; i++) {
 		int rc = pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]);
 		if (rc != 0)
@@ -300,6 +358,7 @@ int main(int argc, char **argv)
 		cfg.max_conns, cfg.max_head, cfg.max_headers, (unsigned long long)cfg.max_body,
 		cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
 		(unsigned long long)nofile);
+	log_msg(LOG_INFO, "%s", sandbox_line);
 	if (ls.inherited)
 		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n + rs.n);
 	if (rs.n)
@@ -383,6 +442,7 @@ int main(int argc, char **argv)
 				log_msg(LOG_ERROR, "upgrade: the new server failed: %s",
 					n > 1 ? buf + 1 : "it exited during start-up");
 				waitpid(upgrade_pid, NULL, 0);
+				upgrade_pid = 0; /* this server stays in charge */
 			}
 		}
 		if (stop) {

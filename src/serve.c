@@ -6,8 +6,15 @@
 #include "serve_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef SANDBOX_PROBE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +140,46 @@ static void serve_metrics(struct serve_ctx *s, bool head_only, struct response *
 		resp->body_len = n;
 }
 
+#ifdef SANDBOX_PROBE
+/* Test builds only (bin/server-probe): GET /.sandbox-probe?OP:PATH tries
+ * what a path bug could make the server do, from inside a worker thread,
+ * and answers with the result: read:PATH, write:PATH (open for reading or
+ * writing, without the root's confinement) or bind:PORT (a TCP socket). */
+static void serve_sandbox_probe(struct serve_ctx *s, const struct request *r, struct response *resp)
+{
+	char arg[512], body[600];
+	snprintf(arg, sizeof arg, "%.*s", (int)r->query.len, r->query.ptr);
+	const char *colon = strchr(arg, ':');
+	int rc = -1, e = EINVAL;
+	if (colon && strncmp(arg, "read:", 5) == 0) {
+		rc = open(colon + 1, O_RDONLY | O_CLOEXEC);
+	} else if (colon && strncmp(arg, "write:", 6) == 0) {
+		rc = open(colon + 1, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	} else if (colon && strncmp(arg, "bind:", 5) == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		rc = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (rc >= 0 && bind(rc, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			e = errno;
+			close(rc);
+			rc = -1;
+			errno = e;
+		}
+	}
+	if (rc < 0)
+		e = errno;
+	else
+		close(rc);
+	int n = snprintf(body, sizeof body, "%s %s\n", arg, rc >= 0 ? "ok" : strerrorname_np(e));
+	http_response_begin(resp, 200, s->date);
+	http_response_header(resp, "Content-Type", SLICE_LIT("text/plain"));
+	http_response_header_u64(resp, "Content-Length", (uint64_t)n);
+	serve_finish_head(s, resp);
+	if (http_response_append(resp, body, (size_t)n))
+		resp->body_len = (uint64_t)n;
+}
+#endif
+
 void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		   struct response *resp, char *extra, size_t extra_cap)
 {
@@ -168,6 +215,12 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			return;
 		}
 	}
+#ifdef SANDBOX_PROBE
+	if (slice_eq(r->path, "/.sandbox-probe")) {
+		serve_sandbox_probe(s, r, resp);
+		return;
+	}
+#endif
 	if (s->cfg->metrics && slice_eq(r->path, s->cfg->metrics)) {
 		serve_metrics(s, head_only, resp);
 		return;
