@@ -27,7 +27,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all run test unit integration asan test-asan test-long bench bench-parse clean
+.PHONY: all run test unit integration asan test-asan test-long bench bench-parse clean install uninstall
+
+# Installation: the binary as `tern` (bin/server stays the build output),
+# its man page, the systemd units and the logrotate snippet.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 
 all: bin/server
 
@@ -105,6 +113,21 @@ bench-parse: build/bench_parse
 
 build/bench_parse: bench/bench_parse.c build/obj/http_parse.o
 	$(CC) $(CFLAGS) -O2 -Isrc -o $@ $^ $(LDFLAGS)
+
+install: bin/server
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 bin/server $(DESTDIR)$(BINDIR)/tern
+	install -m 0644 docs/tern.1 $(DESTDIR)$(MANDIR)/man1/tern.1
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/tern.service > $(DESTDIR)$(UNITDIR)/tern.service
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/tern.socket > $(DESTDIR)$(UNITDIR)/tern.socket
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tern.service $(DESTDIR)$(UNITDIR)/tern.socket
+	install -m 0644 contrib/tern.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/tern
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tern $(DESTDIR)$(MANDIR)/man1/tern.1 \
+		$(DESTDIR)$(UNITDIR)/tern.service $(DESTDIR)$(UNITDIR)/tern.socket \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/tern
 
 clean:
 	rm -rf build bin

@@ -196,7 +196,10 @@ static const int allowed[] = {
 #endif
 #ifdef __SANITIZE_ADDRESS__
 	/* LeakSanitizer stops the threads with ptrace at exit. */
-	SYS_ptrace,
+	SYS_ptrace, SYS_waitid,
+#ifdef SYS_getdents
+	SYS_getdents,
+#endif
 #endif
 };
 
