@@ -1,0 +1,314 @@
+"""HTTPS: --tls-cert/--tls-key with a throwaway CA made by openssl(1),
+checked with curl --cacert, openssl s_client and Python's ssl module;
+certificate reload on SIGHUP, --redirect-http, and hostile handshakes."""
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import lib
+
+
+def openssl(*args, cwd=None):
+    p = subprocess.run(["openssl", *args], capture_output=True, cwd=cwd, timeout=60)
+    assert p.returncode == 0, (args, p.stderr)
+    return p
+
+
+def make_pki(days=2):
+    """A CA and a server certificate for localhost and 127.0.0.1; returns
+    (dir, ca, chain, key). chain holds the leaf and the CA, as a real
+    deployment's fullchain does."""
+    d = lib.tempdir()
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", str(days), "-subj", "/CN=Test CA",
+            cwd=d)
+    issue(d, "srv", days)
+    return d, os.path.join(d, "ca.pem"), os.path.join(d, "chain.pem"), os.path.join(d, "srv.key")
+
+
+def issue(d, name, days=2):
+    """Issues a new leaf (and key) from the CA in d into chain.pem/srv.key
+    style files named after name; returns the certificate's serial."""
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", "/CN=localhost", cwd=d)
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", str(days), "-extfile", "ext", cwd=d)
+    with open(os.path.join(d, "chain.pem"), "wb") as out:
+        for part in (f"{name}.pem", "ca.pem"):
+            out.write(open(os.path.join(d, part), "rb").read())
+    if name != "srv":
+        os.replace(os.path.join(d, f"{name}.key"), os.path.join(d, "srv.key"))
+    return serial_of(os.path.join(d, f"{name}.pem"))
+
+
+def serial_of(pem):
+    out = openssl("x509", "-in", pem, "-noout", "-serial").stdout.decode()
+    return out.strip().split("=", 1)[1]
+
+
+def site():
+    return lib.make_site({"index.html": b"<h1>secure</h1>\n", "a.txt": b"plain text file\n",
+                          "big.bin": os.urandom(3 << 20)})
+
+
+def tls_server(root, d, extra=()):
+    return lib.Server(root=root, args=["--tls-cert", os.path.join(d, "chain.pem"),
+                                       "--tls-key", os.path.join(d, "srv.key"), *extra])
+
+
+def client_ctx(ca):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = True
+    return ctx
+
+
+def tls_connect(port, ca, alpn=None, version=None):
+    ctx = client_ctx(ca)
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    if version:
+        ctx.minimum_version = ctx.maximum_version = version
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+def read_until_close(s, timeout=5):
+    s.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except (socket.timeout, ssl.SSLError, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def s_client(port, ca, *args, stdin=b""):
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", ca,
+                        "-servername", "localhost", *args],
+                       input=stdin, capture_output=True, timeout=20)
+    return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+
+def test_curl_over_https_byte_exact():
+    root = site()
+    d, ca, _, _ = make_pki()
+    with tls_server(root, d) as s:
+        url = f"https://localhost:{s.port}"
+        r = lib.curl("--cacert", ca, "-D", "-", f"{url}/a.txt")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(b"HTTP/1.1 200"), r.stdout[:200]
+        assert r.stdout.endswith(b"\r\n\r\nplain text file\n")
+        r = lib.curl("--cacert", ca, f"{url}/big.bin")
+        assert r.returncode == 0 and r.stdout == open(os.path.join(root, "big.bin"), "rb").read()
+        r = lib.curl("--cacert", ca, "-r", "1000-1999", f"{url}/big.bin")
+        assert r.stdout == open(os.path.join(root, "big.bin"), "rb").read()[1000:2000]
+        # Without the CA the certificate is refused: the test is not vacuous.
+        r = lib.curl(f"{url}/a.txt")
+        assert r.returncode == 60, (r.returncode, r.stderr)
+        # Two requests, one connection.
+        r = lib.curl("--cacert", ca, "-o", "/dev/null", "-o", "/dev/null", "-w",
+                     "%{num_connects}\n", f"{url}/a.txt", f"{url}/index.html")
+        assert r.stdout.split() == [b"1", b"0"], r.stdout
+    assert "TLS 1.2/1.3" in s.out and "kernel TLS" in s.out, s.out
+
+
+def test_protocols_alpn_and_verification():
+    root = site()
+    d, ca, _, _ = make_pki()
+    with tls_server(root, d) as s:
+        out = s_client(s.port, ca, "-alpn", "h2,http/1.1")
+        assert "ALPN protocol: http/1.1" in out, out
+        assert "Verify return code: 0 (ok)" in out, out
+        assert re.search(r"Protocol\s*:\s*TLSv1\.3", out), out
+        out = s_client(s.port, ca, "-tls1_2")
+        assert re.search(r"Protocol\s*:\s*TLSv1\.2", out), out
+        assert re.search(r"Cipher\s*:\s*ECDHE-", out), out
+        for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+            try:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.minimum_version = ctx.maximum_version = old
+                ctx.set_ciphers("ALL:@SECLEVEL=0")
+                ctx.load_verify_locations(ca)
+                with ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=5),
+                                     server_hostname="localhost"):
+                    pass
+                raise AssertionError(f"{old} was accepted")
+            except (ssl.SSLError, ConnectionResetError, OSError) as e:
+                assert "was accepted" not in str(e)
+        # A client offering only h2 still gets HTTP/1.1, without ALPN.
+        with tls_connect(s.port, ca, alpn=["h2"]) as t:
+            assert t.selected_alpn_protocol() is None
+            t.sendall(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert read_until_close(t).startswith(b"HTTP/1.1 200")
+
+
+def test_session_resumption():
+    root = site()
+    d, ca, _, _ = make_pki()
+    sess = os.path.join(d, "sess")
+    with tls_server(root, d) as s:
+        out = s_client(s.port, ca, "-tls1_2", "-sess_out", sess)
+        assert "New, TLSv1.2" in out, out
+        out = s_client(s.port, ca, "-tls1_2", "-sess_in", sess)
+        assert "Reused, TLSv1.2" in out, out
+        # TLS 1.3 tickets arrive after the handshake: read a response first.
+        req = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        s_client(s.port, ca, "-sess_out", sess + "13", "-ign_eof", stdin=req)
+        out = s_client(s.port, ca, "-sess_in", sess + "13", "-ign_eof", stdin=req)
+        assert "Reused, TLSv1.3" in out, out
+
+
+def test_pipelined_and_keep_alive_over_tls():
+    root = site()
+    d, ca, _, _ = make_pki()
+    with tls_server(root, d) as s:
+        with tls_connect(s.port, ca) as t:
+            t.sendall(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                      b"HEAD /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                      b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            got, _ = lib.parse_seq(read_until_close(t), ["GET", "HEAD", "GET"])
+            assert [r.status for r in got] == [200, 200, 200], got
+            assert got[0].body == b"plain text file\n" and got[2].body == b"<h1>secure</h1>\n"
+        # A request body with Expect: 100-continue.
+        with tls_connect(s.port, ca) as t:
+            t.sendall(b"POST /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+            t.settimeout(5)
+            first = t.recv(4096)
+            assert first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first
+            t.sendall(b"hello")
+            rest = first[25:] + read_until_close(t)
+            assert rest.startswith(b"HTTP/1.1 501"), rest[:100]
+
+
+def test_sighup_reloads_certificate_and_keeps_old_on_error():
+    root = site()
+    d, ca, chain, key = make_pki()
+    first = serial_of(os.path.join(d, "srv.pem"))
+    errlog = os.path.join(lib.tempdir(), "error.log")
+    with tls_server(root, d, ["--error-log", errlog]) as s:
+        def served_serial():
+            out = subprocess.run(
+                f"openssl s_client -connect 127.0.0.1:{s.port} -CAfile {ca} -servername localhost"
+                f" </dev/null 2>/dev/null | openssl x509 -noout -serial",
+                shell=True, capture_output=True, text=True, timeout=20).stdout
+            return out.strip().split("=", 1)[-1]
+        assert served_serial() == first
+        # A keep-alive connection opened before the reload survives it.
+        t = tls_connect(s.port, ca)
+        t.sendall(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert lib.read_one(t)[0].status == 200
+        # A broken certificate file: the old one stays, an error is logged.
+        good = open(chain, "rb").read()
+        with open(chain, "wb") as f:
+            f.write(b"not a certificate\n")
+        s.proc.send_signal(signal.SIGHUP)
+        assert lib.wait_for(lambda: "TLS reload failed" in lib.read_text(errlog), 5)
+        assert served_serial() == first
+        assert lib.curl("--cacert", ca, f"https://localhost:{s.port}/a.txt").stdout == b"plain text file\n"
+        with open(chain, "wb") as f:
+            f.write(good)
+        # A new certificate and key: new connections get it.
+        second = issue(d, "srv2")
+        assert second != first
+        s.proc.send_signal(signal.SIGHUP)
+        assert lib.wait_for(lambda: served_serial() == second, 5)
+        t.sendall(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert lib.read_one(t)[0].status == 200
+        t.close()
+
+
+def test_redirect_http_to_https():
+    root = site()
+    d, ca, _, _ = make_pki()
+    plain = lib.free_port()
+    with tls_server(root, d, ["--redirect-http", str(plain)]) as s:
+        r = lib.request(plain, "/a%20b/c.txt?x=1&y=2", headers={"Host": "localhost"})
+        assert r.status == 308, r.raw_head
+        assert r.header("location") == f"https://localhost:{s.port}/a%20b/c.txt?x=1&y=2", r.raw_head
+        r = lib.request(plain, "/", method="HEAD", headers={"Host": "example.com:8080"})
+        assert r.status == 308 and r.header("location") == f"https://example.com:{s.port}/"
+        assert r.body == b""
+        r = lib.request(plain, "/x", headers={"Host": "[::1]:80"})
+        assert r.header("location") == f"https://[::1]:{s.port}/x", r.raw_head
+        r = lib.request(plain, "/x", version="1.0", headers={"Host": None})
+        assert r.status == 400, r.raw_head
+        # curl follows it to the HTTPS port and gets the file.
+        p = lib.curl("-L", "--cacert", ca, f"http://localhost:{plain}/a.txt")
+        assert p.stdout == b"plain text file\n", p.stderr
+    assert "redirecting plain HTTP" in s.out
+
+
+def test_hostile_handshakes_do_not_block_the_loop():
+    root = site()
+    d, ca, _, _ = make_pki()
+    with tls_server(root, d, ["--head-timeout", "2", "-t", "1"]) as s:
+        # Plain HTTP, garbage and truncated ClientHellos: each connection
+        # is closed; none stops the others.
+        for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(600),
+                     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(40),
+                     b"\x16\x03\x01\xff\xff" + b"\x00" * 70000):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            try:
+                c.sendall(junk)
+            except OSError:
+                pass
+            got = read_until_close(c, 5)
+            c.close()
+            assert not got.startswith(b"HTTP/1.1 200"), got[:60]
+        # 100 stalled handshakes on the only thread, and a real client
+        # still gets through at once.
+        stalled = []
+        for _ in range(100):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc")
+            stalled.append(c)
+        t0 = time.monotonic()
+        r = lib.curl("--cacert", ca, f"https://localhost:{s.port}/a.txt")
+        assert r.stdout == b"plain text file\n" and time.monotonic() - t0 < 2, r.stderr
+        # The handshake timeout closes them.
+        def all_closed():
+            for c in stalled:
+                c.settimeout(0.01)
+                try:
+                    if c.recv(1) != b"":
+                        return False
+                except socket.timeout:
+                    return False
+                except OSError:
+                    pass
+            return True
+        assert lib.wait_for(all_closed, 8), "stalled handshakes were not closed"
+        for c in stalled:
+            c.close()
+
+
+def test_tls_options_checked():
+    root = site()
+    d, _, chain, key = make_pki()
+    p = lib.run_server(["-d", root, "--tls-cert", chain])
+    assert p.returncode == 2 and "--tls-key" in p.stderr, p.stderr
+    p = lib.run_server(["-d", root, "--redirect-http", "8080"])
+    assert p.returncode == 2 and "--redirect-http" in p.stderr, p.stderr
+    # A key that does not belong to the certificate: a clear start-up error.
+    other = lib.tempdir()
+    openssl("genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+            os.path.join(other, "k.pem"))
+    p = lib.run_server(["-d", root, "-p", str(lib.free_port()), "--tls-cert", chain,
+                        "--tls-key", os.path.join(other, "k.pem")])
+    assert p.returncode == 1 and "key does not match" in p.stderr, p.stderr
+    p = lib.run_server(["-d", root, "-p", str(lib.free_port()), "--tls-cert",
+                        os.path.join(d, "missing.pem"), "--tls-key", key])
+    assert p.returncode == 1 and "missing.pem" in p.stderr, p.stderr
+    v = lib.run_server(["--version"])
+    assert " tls" in v.stdout, v.stdout
