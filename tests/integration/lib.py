@@ -452,3 +452,67 @@ def peer_closed(s, timeout):
 
 
 LOG_LINE = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) - (\S+) - "([^"]*)" (\d{3}) (.+)$')
+
+
+# ---------------------------------------------------------------------------
+# Helpers added for the operations tests (test_operations, test_service,
+# test_unix_socket, test_metrics).
+
+
+def wait_text(path, needle, timeout=5.0):
+    """Polls the file until it contains needle; returns its text (asserts)."""
+    text = wait_for(lambda: (lambda t: t if needle in t else "")(read_text(path)), timeout)
+    assert text, f"{needle!r} not in {path} within {timeout} s: {read_text(path)!r}"
+    return text
+
+
+class CommandServer(Server):
+    """Server for a command line of the test's own (another binary, a
+    wrapper, a unix socket) with its own readiness check: ready() true
+    within timeout seconds, else an AssertionError with the output."""
+
+    def __init__(self, cmd, ready, env=None, pass_fds=(), timeout=10.0):
+        super().__init__(env=env)
+        self.cmd, self.ready, self.pass_fds, self.timeout = cmd, ready, pass_fds, timeout
+
+    def start(self):
+        env = dict(os.environ, NO_COLOR="1")
+        env.update(self.env or {})
+        self.proc = register(subprocess.Popen(self.cmd, env=env, pass_fds=self.pass_fds,
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        ok = wait_for(lambda: self.proc.poll() is not None or self.ready(), self.timeout)
+        if not ok or self.proc.poll() is not None:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            raise AssertionError(f"server did not start (exit {self.proc.returncode}): "
+                                 f"{out!r} {err!r}")
+        return self
+
+
+def unix_accepts(path):
+    """True if something accepts connections on the unix socket path."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def unix_request(path, target="/", timeout=5.0):
+    """GET target over the unix socket path with Connection: close."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                  .encode())
+        s.shutdown(socket.SHUT_WR)
+        data = recv_all(s, timeout)
+    finally:
+        s.close()
+    r, _ = read_response(data)
+    assert r is not None, f"no complete response over {path}: {data[:200]!r}"
+    return r
