@@ -476,3 +476,35 @@ def test_bad_log_format_rejected():
         r = lib.run_server(["-p", str(lib.free_port()), "-a", "127.0.0.1", "-d", site(), *bad])
         assert r.returncode == 2, (bad, r)
         assert r.stderr.strip(), bad
+
+
+def test_logrotate_snippet_rotates_without_losing_lines():
+    # contrib/tern.logrotate run by logrotate(8) itself, with the paths and
+    # the signal pointed at this test's server.
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    assert os.path.exists(logrotate), "logrotate is required (apt-get install logrotate)"
+    d = lib.tempdir()
+    log = os.path.join(d, "access.log")
+    snippet = open(os.path.join(os.path.dirname(lib.SERVER), "..", "contrib",
+                                "tern.logrotate")).read()
+    with lib.Server(root=lib.make_site({"a.txt": b"a\n"}), args=["--log-file", log]) as s:
+        conf = snippet.replace("/var/log/tern/*.log", os.path.join(d, "*.log"))
+        conf = conf.replace("www-data adm", "root root")
+        conf = re.sub(r"systemctl kill --signal=USR1 tern.service[^\n]*",
+                      f"kill -USR1 {s.proc.pid}", conf)
+        assert f"kill -USR1 {s.proc.pid}" in conf and d in conf
+        conf_path = os.path.join(d, "tern.conf")
+        with open(conf_path, "w") as f:
+            f.write(conf)
+        for i in range(5):
+            assert lib.request(s.port, f"/a.txt?before={i}").status == 200
+        assert lib.wait_for(lambda: lib.read_text(log).count("GET /a.txt") == 5, 5)
+        p = subprocess.run([logrotate, "-f", "-s", os.path.join(d, "state"), conf_path],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        assert os.path.exists(log + ".1"), os.listdir(d)
+        assert lib.wait_for(lambda: "log files reopened" in lib.read_text(log), 5), lib.read_text(log)
+        for i in range(3):
+            assert lib.request(s.port, f"/a.txt?after={i}").status == 200
+        assert lib.wait_for(lambda: lib.read_text(log).count("GET /a.txt") == 3, 5), lib.read_text(log)
+    assert lib.read_text(log + ".1").count("GET /a.txt") == 5
