@@ -1,8 +1,8 @@
 # Build, run and test the server. `make` builds bin/server.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -pthread -MMD -MP
-LDFLAGS += -pthread
+override CFLAGS += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -pthread -MMD -MP
+override LDFLAGS += -pthread
 
 # Optional libraries, found with pkg-config; without them the features
 # report themselves unavailable (server --version lists what is in).
@@ -17,7 +17,7 @@ $(eval $(call optional,libbrotlienc,HAVE_BROTLI))
 $(eval $(call optional,libzstd,HAVE_ZSTD))
 $(eval $(call optional,libcrypt,HAVE_CRYPT))
 $(eval $(call optional,openssl,HAVE_OPENSSL))
-CFLAGS += $(FEATURE_CFLAGS)
+override CFLAGS += $(FEATURE_CFLAGS)
 
 SRC      := $(wildcard src/*.c)
 OBJ      := $(SRC:src/%.c=build/obj/%.o)
