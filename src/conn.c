@@ -656,8 +656,35 @@ static int on_sending_tls(struct worker *w, struct conn *c)
 	}
 }
 
+/* Plain HTTP sent to the HTTPS port: say so, as nginx does, instead of
+ * failing the handshake silently. */
+static int plain_on_https_port(struct conn *c)
+{
+	static const char msg[] = "HTTP/1.1 400 Bad Request\r\n"
+				  "Content-Type: text/plain; charset=utf-8\r\n"
+				  "Content-Length: 53\r\n"
+				  "Connection: close\r\n\r\n"
+				  "This port speaks HTTPS: use an https:// URL instead.\n";
+	tls_close(c->tls);
+	c->tls = NULL;
+	(void)send(c->fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(c->fd, SHUT_WR);
+	c->discard = 0;
+	return CONN_LINGERING;
+}
+
 static int on_handshake(struct worker *w, struct conn *c)
 {
+	if (!(c->flags & CONN_PEEKED)) {
+		/* A TLS record starts with 0x16; a request line with a letter. */
+		unsigned char b;
+		ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+		if (n == 1) {
+			c->flags |= CONN_PEEKED;
+			if (b >= 'A' && b <= 'Z')
+				return plain_on_https_port(c);
+		}
+	}
 	int rc = tls_handshake(c->tls);
 	if (rc == TLS_OK) {
 		int one = 1;

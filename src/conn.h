@@ -31,6 +31,7 @@ enum conn_flag {
 	CONN_WATCHED = 16,  /* in the worker's epoll set */
 	CONN_NODELAY = 32,  /* TCP_NODELAY is set */
 	CONN_REDIRECT = 64, /* every request is redirected to HTTPS */
+	CONN_PEEKED = 128,  /* HTTPS: the first byte was checked for plain HTTP */
 };
 
 struct conn {

@@ -172,11 +172,14 @@ static int result(SSL *ssl, int rc)
 	case SSL_ERROR_ZERO_RETURN:
 		return TLS_CLOSED;
 	case SSL_ERROR_SYSCALL:
+		/* After a fatal error no close_notify may be sent. */
+		SSL_set_quiet_shutdown(ssl, 1);
 		ERR_clear_error();
 		return errno == 0 ? TLS_CLOSED : TLS_ERROR;
 	default:
 		/* Left on the queue, the error would show up on the next
 		 * connection this thread serves. */
+		SSL_set_quiet_shutdown(ssl, 1);
 		ERR_clear_error();
 		return TLS_ERROR;
 	}

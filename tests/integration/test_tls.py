@@ -258,9 +258,15 @@ def test_hostile_handshakes_do_not_block_the_loop():
     root = site()
     d, ca, _, _ = make_pki()
     with tls_server(root, d, ["--head-timeout", "2", "-t", "1"]) as s:
-        # Plain HTTP, garbage and truncated ClientHellos: each connection
-        # is closed; none stops the others.
-        for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(600),
+        # Plain HTTP gets a plain 400 that says what is wrong.
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        r, _ = lib.read_response(read_until_close(c, 5))
+        c.close()
+        assert r and r.status == 400 and b"HTTPS" in r.body, r and r.raw_head
+        # Garbage and truncated ClientHellos: each connection is closed;
+        # none stops the others.
+        for junk in (b"\x00GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(600),
                      b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(40),
                      b"\x16\x03\x01\xff\xff" + b"\x00" * 70000):
             c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
