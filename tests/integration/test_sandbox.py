@@ -29,7 +29,10 @@ def probe(port, what):
     return r.body.decode().split()[-1]
 
 
-def status(pid):
+def status(pid, port):
+    # The port accepts before start-up ends; a response means the threads
+    # run, and they start only once the sandbox is in force.
+    assert lib.request(port, "/a.txt").status == 200
     out = {}
     for line in open(f"/proc/{pid}/status"):
         k, _, v = line.partition(":")
@@ -56,7 +59,7 @@ def test_sandbox_refuses_what_a_path_bug_could_do():
     secret = os.path.join(top, "secret.txt")
     log = os.path.join(logdir, "access.log")
     with ProbeServer(root=root, args=["--log-file", log]) as s:
-        st = status(s.proc.pid)
+        st = status(s.proc.pid, s.port)
         assert st["NoNewPrivs"] == "1", st
         assert st["Seccomp"] == "2", st
         # Inside the root: readable, not writable.
@@ -85,7 +88,7 @@ def test_sandbox_refuses_what_a_path_bug_could_do():
 def test_no_sandbox_leaves_the_probes_unrefused():
     top, root, _ = layout()
     with ProbeServer(root=root, args=["--no-sandbox"]) as s:
-        st = status(s.proc.pid)
+        st = status(s.proc.pid, s.port)
         assert st["Seccomp"] == "0" and st["NoNewPrivs"] == "0", st
         assert probe(s.port, "read:" + os.path.join(top, "secret.txt")) == "ok"
         assert probe(s.port, "bind:0") == "ok"
