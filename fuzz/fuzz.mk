@@ -23,7 +23,7 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  ?= -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Isrc
 FUZZ_SECONDS ?= 30
-FUZZ_NAMES   ?= fuzz_http_parse fuzz_path fuzz_range fuzz_date
+FUZZ_NAMES   ?= fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log
 FUZZ_DICT    := fuzz/http.dict
 FUZZ_OUT     := fuzz/build
 
@@ -33,6 +33,7 @@ fuzz_src_fuzz_http_parse := src/http_parse.c src/http_request.c src/http_cond.c 
 fuzz_src_fuzz_path       := src/path.c
 fuzz_src_fuzz_range      := src/http_cond.c src/http_date.c src/http_parse.c
 fuzz_src_fuzz_date       := src/http_date.c
+fuzz_src_fuzz_log        := src/access_log.c src/http_response.c
 
 fuzz_deps := fuzz/fuzz_check.h $(wildcard src/*.h)
 
@@ -45,7 +46,7 @@ $(FUZZ_OUT)/$(1): fuzz/$(1).c $$(fuzz_src_$(1)) $$(fuzz_deps)
 	@mkdir -p $$(@D)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ fuzz/$(1).c $$(fuzz_src_$(1))
 endef
-$(foreach n,fuzz_http_parse fuzz_path fuzz_range fuzz_date,$(eval $(call fuzz_rule,$(n))))
+$(foreach n,fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log,$(eval $(call fuzz_rule,$(n))))
 
 # For each harness: run every seed once (a regression check), then fuzz
 # for FUZZ_SECONDS with a scratch corpus in front of the seeds. Fails on

@@ -245,6 +245,8 @@ static void line_proto(struct line *l, int minor)
 
 size_t access_log_format_combined(char *out, size_t cap, const struct log_entry *e)
 {
+	if (cap < ACCESS_LOG_LINE_MAX)
+		return 0; /* the field limits are sized for a full line */
 	struct line l = { out, 0, cap - 1 };
 	char clf[LOG_CLF_LEN + 1];
 	log_clf_time(e->iso, clf);
@@ -282,6 +284,8 @@ size_t access_log_format_combined(char *out, size_t cap, const struct log_entry 
 
 size_t access_log_format_json(char *out, size_t cap, const struct log_entry *e)
 {
+	if (cap < ACCESS_LOG_LINE_MAX)
+		return 0; /* the field limits are sized for a full line */
 	struct line l = { out, 0, cap - 1 };
 	line_str(&l, "{\"time\":\"");
 	line_str(&l, e->iso);

@@ -70,8 +70,9 @@ size_t access_log_format(char *out, size_t cap, const char *iso, const char *ip,
 			 struct slice method, struct slice path, int status, bool color);
 
 /* Formats e in the Combined Log Format / as a JSON object, with the
- * newline; returns the length (cap must be ACCESS_LOG_LINE_MAX). Fields
- * are escaped so that a request can neither forge a line nor break it. */
+ * newline; returns the length, or 0 when cap is below ACCESS_LOG_LINE_MAX.
+ * Fields are escaped so that a request can neither forge a line nor break
+ * it, and cut to fixed limits, so a line always fits. */
 size_t access_log_format_combined(char *out, size_t cap, const struct log_entry *e);
 size_t access_log_format_json(char *out, size_t cap, const struct log_entry *e);
 

@@ -277,7 +277,8 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	io->log_method = h ? h->method : (struct slice){ 0 };
 	io->log_path = r ? r->path : (h ? h->target : (struct slice){ 0 });
 	io->log_target = h ? h->target : (struct slice){ 0 };
-	io->log_minor = h && h->method.len ? h->minor : -1;
+	/* After a 505 only the digit after "HTTP/x." is known: log none. */
+	io->log_minor = h && h->method.len && status != 505 ? h->minor : -1;
 	io->log_referer = io->log_agent = (struct slice){ 0 };
 	if (h && w->cfg->access_log && w->cfg->log_format != LOG_FORMAT_DEFAULT) {
 		const struct http_header *f = http_head_find(h, "referer");

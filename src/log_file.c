@@ -47,16 +47,19 @@ int log_file_open(struct log_file *f, const char *path)
 {
 	f->path = path;
 	f->fd = -1;
-	f->dirfd = log_file_parent(path, &f->name);
-	if (f->dirfd < 0)
-		return f->dirfd;
-	f->fd = open_in(f);
-	if (f->fd < 0) {
-		int e = f->fd;
+	int dirfd = log_file_parent(path, &f->name);
+	if (dirfd < 0) {
+		f->dirfd = -1;
+		return dirfd;
+	}
+	f->dirfd = dirfd;
+	int fd = open_in(f);
+	if (fd < 0) {
 		close(f->dirfd);
 		f->dirfd = -1;
-		return e;
+		return fd;
 	}
+	f->fd = fd;
 	return 0;
 }
 

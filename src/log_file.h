@@ -14,7 +14,8 @@ struct log_file {
  * component. Returns the descriptor or -errno. */
 int log_file_parent(const char *path, const char **name);
 
-/* Opens path for appending (created 0644). Returns 0 or -errno. */
+/* Opens path for appending (created 0644). f keeps pointers into path,
+ * which must outlive it. Returns 0 or -errno (f->fd and f->dirfd are -1). */
 int log_file_open(struct log_file *f, const char *path);
 
 /* Opens the name again and puts the new file behind the same descriptor,

@@ -29,6 +29,8 @@ int privs_lookup(const char *spec, struct privs *p, char *err, size_t cap)
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
 	unsigned long id;
+	uid_t uid;
+	gid_t gid;
 
 	if (ulen == 0 || ulen >= sizeof user) {
 		snprintf(err, cap, "invalid user '%s'", spec);
@@ -37,12 +39,15 @@ int privs_lookup(const char *spec, struct privs *p, char *err, size_t cap)
 	memcpy(user, spec, ulen);
 	user[ulen] = '\0';
 	getpwnam_r(user, &pw, buf, sizeof buf, &pwp);
-	if (pwp) {
-		p->uid = pw.pw_uid;
-		p->gid = pw.pw_gid;
-	} else if (parse_id(user, &id) == 0) {
-		p->uid = (uid_t)id;
-		p->gid = (gid_t)id;
+	if (!pwp && parse_id(user, &id) == 0) {
+		/* A number: its passwd entry's group if it has one, else the
+		 * same number. */
+		getpwuid_r((uid_t)id, &pw, buf, sizeof buf, &pwp);
+		uid = (uid_t)id;
+		gid = pwp ? pw.pw_gid : (gid_t)id;
+	} else if (pwp) {
+		uid = pw.pw_uid;
+		gid = pw.pw_gid;
 	} else {
 		snprintf(err, cap, "unknown user '%s'", user);
 		return -1;
@@ -51,14 +56,16 @@ int privs_lookup(const char *spec, struct privs *p, char *err, size_t cap)
 		const char *g = colon + 1;
 		getgrnam_r(g, &gr, buf, sizeof buf, &grp);
 		if (grp) {
-			p->gid = gr.gr_gid;
+			gid = gr.gr_gid;
 		} else if (parse_id(g, &id) == 0) {
-			p->gid = (gid_t)id;
+			gid = (gid_t)id;
 		} else {
 			snprintf(err, cap, "unknown group '%s'", g);
 			return -1;
 		}
 	}
+	p->uid = uid;
+	p->gid = gid;
 	p->user_name = spec;
 	return 0;
 }

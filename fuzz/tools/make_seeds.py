@@ -153,3 +153,28 @@ dates = {
 }
 for k, v in dates.items():
     write("fuzz_date", k, v)
+
+
+def logent(method, target, referer, ua, minor=1, status=200, sent=0, ipv6=False):
+    """fuzz_log's input: the header (see fuzz/fuzz_log.c), then the fields."""
+    f = [x.encode("latin-1") if isinstance(x, str) else x for x in (method, target, referer, ua)]
+    return (struct.pack("<BHBQBHH", (minor + 1) % 11, status, int(ipv6), sent,
+                        len(f[0]), len(f[1]), len(f[2])) + b"".join(f))
+
+
+logs = {
+    "curl": logent("GET", "/index.html?x=1&y=2", "", "curl/8.5.0", sent=1234),
+    "browser": logent("GET", "/style.css", "http://example.com/",
+                      "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+                      status=304, sent=784111777),
+    "http10": logent("HEAD", "/", "", "Wget/1.21.4", minor=0, ipv6=True),
+    "unparsed": logent("", "", "", "", minor=-1, status=400),
+    "no-version": logent("GET", "/", "", "", minor=-1, status=414),
+    "quotes": logent('G"T', '/a"b\\c', 'x"y', 'a\\"b', status=501),
+    "controls": logent("GET", "/\t\r\n\x01\x1b[31m\x00\x7f", "\x00", "\n\r", status=400),
+    "latin1": logent("GET", "/caf\xc3\xa9\x80\xff", "\xff", "\xc3\xa9", sent=2**64 - 1),
+    "forged": logent("GET", "/", "-", 'a"\n1.2.3.4 - - [x] "GET / HTTP/1.1" 200 0 "-" "-'),
+    "long": logent("M" * 40, "/" + "\x01" * 1100, '"' * 600, "\\" * 600, minor=9, status=65535),
+}
+for k, v in logs.items():
+    write("fuzz_log", k, v)
