@@ -45,6 +45,7 @@ struct conn_io {
 	size_t rlen;     /* bytes in rbuf */
 	size_t scanned;  /* bytes known not to complete the head */
 	size_t head_len; /* the head being answered, 0 while none is parsed */
+	unsigned cont_left; /* bytes of "100 Continue" still to send */
 	struct slice log_method, log_path, log_target, log_referer, log_agent;
 	int log_minor;
 	struct response resp;
@@ -90,6 +91,7 @@ static struct conn_io *io_get(struct worker *w)
 			return NULL;
 	}
 	io->rlen = io->scanned = io->head_len = 0;
+	io->cont_left = 0;
 	io->resp.fd = -1;
 	io->resp.blob = NULL;
 	return io;
@@ -123,7 +125,8 @@ static void io_put(struct worker *w, struct conn_io *io)
 /* An idle connection gives its buffers back. */
 static void release_if_idle(struct worker *w, struct conn *c)
 {
-	if (c->io && c->io->rlen == 0 && c->io->head_len == 0 && c->discard == 0) {
+	if (c->io && c->io->rlen == 0 && c->io->head_len == 0 && c->discard == 0 &&
+	    c->io->cont_left == 0) {
 		io_put(w, c->io);
 		c->io = NULL;
 	}
@@ -304,15 +307,47 @@ static int respond_error(struct worker *w, struct conn *c, int status, const str
 	return respond(w, c, h, NULL, status, true);
 }
 
+static const char continue_msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define CONTINUE_LEN (sizeof continue_msg - 1)
+
+/* Sends what is left of a "100 Continue". It is part of the output
+ * stream: nothing else may be written before it is out (a TLS write must
+ * even be repeated with the same bytes). Returns false while some is left;
+ * the connection then waits for writability. */
+static bool flush_continue(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	while (io->cont_left) {
+		const char *p = continue_msg + CONTINUE_LEN - io->cont_left;
+		long n;
+		if (c->tls) {
+			n = tls_write(c->tls, p, io->cont_left);
+			if (n == TLS_WANT_WRITE || n == TLS_WANT_READ)
+				n = 0;
+			else if (n < 0)
+				n = -1;
+		} else {
+			n = send(c->fd, p, io->cont_left, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				n = 0;
+		}
+		if (n < 0) {
+			io->cont_left = 0; /* the connection failed: reads will say so */
+			return true;
+		}
+		if (n == 0) {
+			c->flags &= ~CONN_WRITABLE;
+			return false;
+		}
+		io->cont_left -= (unsigned)n;
+	}
+	return true;
+}
+
 static void send_continue(struct conn *c)
 {
-	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	/* 25 bytes into an empty socket buffer; if even that fails the
-	 * client will time out its wait and send the body anyway. */
-	if (c->tls)
-		(void)tls_write(c->tls, msg, sizeof msg - 1);
-	else
-		(void)send(c->fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	c->io->cont_left = CONTINUE_LEN;
+	flush_continue(c);
 }
 
 /* Tries to make a request out of the buffered bytes. Returns the next
@@ -385,6 +420,8 @@ static int try_request(struct worker *w, struct conn *c)
 
 static int on_reading(struct worker *w, struct conn *c)
 {
+	if (c->io && c->io->cont_left && (c->flags & CONN_WRITABLE))
+		flush_continue(c);
 	for (;;) {
 		struct conn_io *io = c->io;
 		if (io && io->rlen) {
@@ -520,6 +557,8 @@ static int on_sending(struct worker *w, struct conn *c)
 	struct conn_io *io = c->io;
 	struct response *resp = &io->resp;
 
+	if (io->cont_left && !flush_continue(c))
+		return STEP_WAIT;
 	for (;;) {
 		ssize_t n;
 		size_t want;
@@ -597,6 +636,8 @@ static int on_sending_tls(struct worker *w, struct conn *c)
 	struct conn_io *io = c->io;
 	struct response *resp = &io->resp;
 
+	if (io->cont_left && !flush_continue(c))
+		return STEP_WAIT;
 	for (;;) {
 		long n;
 		if (!(c->flags & CONN_WRITABLE))

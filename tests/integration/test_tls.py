@@ -323,3 +323,50 @@ def test_tls_options_checked():
     assert p.returncode == 1 and "missing.pem" in p.stderr, p.stderr
     v = lib.run_server(["--version"])
     assert " tls" in v.stdout, v.stdout
+
+
+def small_sndbuf_shim():
+    """Builds tests/shims/small_sndbuf.c (an LD_PRELOAD shim giving every
+    accepted socket a 4 KiB send buffer); returns its path."""
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shims",
+                       "small_sndbuf.c")
+    out = os.path.join(lib.tempdir(), "small_sndbuf.so")
+    p = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", out, src, "-ldl"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_continue_is_not_lost_behind_a_full_socket():
+    # The 100 Continue goes out while the previous response fills the
+    # socket: it must be sent whole, before the final response, over TLS
+    # (where a half-done write must be finished first) and plain HTTP.
+    root = lib.make_site({"a.txt": b"plain text file\n"})
+    d, ca, _, _ = make_pki()
+    env = {"LD_PRELOAD": small_sndbuf_shim(),
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    sizes = [2000 + 997 * i for i in range(40)]
+    for i, n in enumerate(sizes):
+        with open(os.path.join(root, f"f{i}.bin"), "wb") as f:
+            f.write(bytes([65 + i % 26]) * n)
+    for tls in (True, False):
+        args = ["--tls-cert", os.path.join(d, "chain.pem"), "--tls-key",
+                os.path.join(d, "srv.key")] if tls else []
+        with lib.Server(root=root, args=args, env=env) as s:
+            for i, n in enumerate(sizes):
+                raw = socket.socket()
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+                raw.settimeout(10)
+                raw.connect(("127.0.0.1", s.port))
+                c = client_ctx(ca).wrap_socket(raw, server_hostname="localhost") if tls else raw
+                c.sendall(f"GET /f{i}.bin HTTP/1.1\r\nHost: localhost\r\n\r\n".encode() +
+                          b"POST /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                          b"Expect: 100-continue\r\nConnection: close\r\n\r\nhello")
+                time.sleep(0.05)
+                data = read_until_close(c)
+                c.close()
+                r, rest = lib.read_response(data)
+                assert r and r.status == 200 and r.body == bytes([65 + i % 26]) * n, \
+                    (tls, i, data[:120])
+                assert rest.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 501 "), \
+                    (tls, i, rest[:120])
