@@ -145,7 +145,7 @@ static pid_t read_pid(int fd)
 int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *err,
 		    size_t err_cap)
 {
-	char tmp[4096 + 32], line[32];
+	char line[32];
 	int fd, n;
 
 	p->path = path;
@@ -157,7 +157,10 @@ int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *e
 		goto fail;
 	}
 	fd = openat(p->dirfd, p->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
+	if (fd < 0 && errno == EACCES && takeover) {
+		/* Under the sandbox of the server we replace, which may not
+		 * read the file: its lock is that server's. */
+	} else if (fd >= 0) {
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
 		    (!takeover || read_pid(fd) != takeover)) {
 			pid_t other = read_pid(fd);
@@ -167,17 +170,20 @@ int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *e
 		}
 		close(fd); /* stale: replaced below */
 	}
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->name, (long)p->pid);
-	fd = openat(p->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	snprintf(p->tmp, sizeof p->tmp, "%s.%ld.tmp", p->name, (long)p->pid);
+	fd = openat(p->dirfd, p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		snprintf(err, err_cap, "cannot create pid file %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	n = snprintf(line, sizeof line, "%ld\n", (long)p->pid);
+	/* Replacing a server, the file moves into place only once this one
+	 * serves (pidfile_commit): a failed upgrade leaves the old PID. */
+	p->pending = takeover != 0;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, line, (size_t)n) != n ||
-	    renameat(p->dirfd, tmp, p->dirfd, p->name) < 0) {
+	    (!p->pending && renameat(p->dirfd, p->tmp, p->dirfd, p->name) < 0)) {
 		snprintf(err, err_cap, "cannot write pid file %s: %s", path, strerror(errno));
-		unlinkat(p->dirfd, tmp, 0);
+		unlinkat(p->dirfd, p->tmp, 0);
 		close(fd);
 		goto fail;
 	}
@@ -190,15 +196,30 @@ fail:
 	return -1;
 }
 
+int pidfile_commit(struct pidfile *p)
+{
+	if (p->fd < 0 || !p->pending)
+		return 0;
+	if (renameat(p->dirfd, p->tmp, p->dirfd, p->name) < 0)
+		return -errno;
+	p->pending = false;
+	return 0;
+}
+
 void pidfile_release(struct pidfile *p)
 {
 	if (p->fd < 0)
 		return;
-	int fd = openat(p->dirfd, p->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		if (read_pid(fd) == p->pid)
+	if (p->pending) {
+		unlinkat(p->dirfd, p->tmp, 0);
+	} else {
+		/* Still ours if the name leads to the file we hold (compared
+		 * by inode: the sandbox may not let us read it). */
+		struct stat named, held;
+		if (fstatat(p->dirfd, p->name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstat(p->fd, &held) == 0 && named.st_dev == held.st_dev &&
+		    named.st_ino == held.st_ino)
 			unlinkat(p->dirfd, p->name, 0);
-		close(fd);
 	}
 	close(p->fd);
 	close(p->dirfd);

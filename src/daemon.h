@@ -22,16 +22,23 @@ struct pidfile {
 	int dirfd;        /* the directory it is in (O_PATH) */
 	int fd;           /* open and locked while we run */
 	pid_t pid;
+	bool pending;     /* written under tmp, not yet renamed into place */
+	char tmp[300];
 };
 
 /* Writes our PID to path atomically (a locked temporary file renamed into
  * place) and keeps it locked. A live lock on an existing file means
  * another server runs: returns -1 with "already running with PID N" in
- * err, unless N is takeover (the server this one replaces). */
+ * err, unless N is takeover (the server this one replaces); then the file
+ * stays under its temporary name until pidfile_commit. */
 int pidfile_acquire(struct pidfile *p, const char *path, pid_t takeover, char *err,
 		    size_t err_cap);
 
-/* Removes the pid file if it still holds our PID, and unlocks it. */
+/* Moves a file written for a takeover into place. Returns 0 or -errno. */
+int pidfile_commit(struct pidfile *p);
+
+/* Removes the pid file if it is still the one we wrote (or the temporary
+ * file of an uncommitted takeover), and unlocks it. */
 void pidfile_release(struct pidfile *p);
 
 #endif

@@ -39,6 +39,7 @@
 #include "worker.h"
 
 static int report_fd = -1;
+static pid_t replacing; /* the server this one replaces (upgrade), or 0 */
 static struct pidfile pidfile = { .fd = -1, .dirfd = -1 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -59,7 +60,8 @@ static void fail(const char *fmt, ...)
 	} else {
 		fprintf(stderr, "server: %s\n", msg);
 	}
-	notify_send("STOPPING=1");
+	if (!replacing)
+		notify_send("STOPPING=1"); /* a failed upgrade: the old server runs on */
 	exit(1);
 }
 
@@ -104,78 +106,145 @@ static rlim_t raise_nofile(const struct config *cfg)
 	return rl.rlim_cur;
 }
 
-static void add_own(struct own_file *own, int *n, int fd)
+/* Records the file open as fd in own[i], so it is never served. */
+static void set_own(struct own_file *own, int i, int fd)
 {
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		own[*n].dev = st.st_dev;
-		own[*n].ino = st.st_ino;
-		(*n)++;
+		atomic_store_explicit(&own[i].dev, st.st_dev, memory_order_relaxed);
+		atomic_store_explicit(&own[i].ino, st.st_ino, memory_order_release);
 	}
 }
 
-static void reopen_logs(struct log_file *access, struct log_file *error)
+enum { OWN_ACCESS_LOG, OWN_ERROR_LOG, OWN_PID_FILE };
+
+static void reopen_logs(struct log_file *access, struct log_file *error, struct own_file *own)
 {
 	int a = log_file_reopen(access), e = log_file_reopen(error);
 	if (a < 0)
 		log_msg(LOG_ERROR, "cannot reopen %s: %s", access->path, strerror(-a));
 	if (e < 0)
 		log_msg(LOG_ERROR, "cannot reopen %s: %s", error->path, strerror(-e));
-	if (a == 0 && e == 0)
+	/* The files now open are the ones never to serve. */
+	set_own(own, OWN_ACCESS_LOG, access->fd);
+	set_own(own, OWN_ERROR_LOG, error->fd);
+	if (a == 0 && e == 0 && (access->fd >= 0 || error->fd >= 0))
 		log_msg(LOG_INFO, "log files reopened");
 }
 
 /* The binary to run for an upgrade: the file now at the path we were
- * started from (which a package upgrade replaces). */
+ * started from, which a package upgrade replaces. Links are not resolved:
+ * a link switched to a new version must lead to that version. */
 static char *own_exe(const char *argv0)
 {
-	if (strchr(argv0, '/'))
-		return realpath(argv0, NULL);
-	char *p = realpath("/proc/self/exe", NULL);
-	if (p) {
-		/* "(deleted)" cannot happen this early: the file is in place. */
-		return p;
+	char buf[8192];
+	if (argv0[0] == '/')
+		return strdup(argv0);
+	if (strchr(argv0, '/')) {
+		if (!getcwd(buf, sizeof buf - 1 - strlen(argv0) - 1))
+			return NULL;
+		strcat(buf, "/");
+		strcat(buf, argv0);
+		return strdup(buf);
 	}
-	return NULL;
+	/* Found on PATH: search it the same way. */
+	const char *path = getenv("PATH");
+	for (const char *p = path; p && *p;) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n && n + 1 + strlen(argv0) < sizeof buf && p[0] == '/') {
+			memcpy(buf, p, n);
+			buf[n] = '/';
+			strcpy(buf + n + 1, argv0);
+			if (access(buf, X_OK) == 0)
+				return strdup(buf);
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return realpath("/proc/self/exe", NULL);
 }
 
 /* What the running server may still touch: the root (read), the log and
  * pid files' directories (write, for reopening and removing), the TLS
  * files (read, for reloading), and for an upgrade the binary, its
  * libraries and the few files a starting server reads. */
+/* Whether the directory open as dirfd holds the document root or lies
+ * inside it: write access there reaches the root too. */
+static bool holds_root(int dirfd, const char *root)
+{
+	char link[64], dir[4096];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+	ssize_t n = readlink(link, dir, sizeof dir - 1);
+	if (n <= 0)
+		return true; /* unknown: assume the worst */
+	dir[n] = '\0';
+	size_t dl = (size_t)n, rl = strlen(root);
+	if (strcmp(dir, "/") == 0 || strcmp(dir, root) == 0)
+		return true;
+	return (strncmp(root, dir, dl) == 0 && root[dl] == '/') ||
+	       (strncmp(dir, root, rl) == 0 && dir[rl] == '/');
+}
+
 static void build_sandbox(struct sandbox *sb, const struct config *cfg, const struct path_root *root,
-			  const struct log_file *alog, const struct log_file *elog, const char *exe)
+			  const struct log_file *alog, const struct log_file *elog, const char *exe,
+			  char *warning, size_t cap)
 {
 	static const char *const system_read[] = {
 		"/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
 		"/etc/mime.types", "/etc/localtime", "/dev/null", "/dev/urandom",
+		"/sys/devices/system/cpu", "/proc/stat", /* the CPU count, for -t */
 	};
 	static const char *const libraries[] = { "/lib", "/lib64", "/usr/lib", "/usr/lib64" };
 
 	sandbox_begin(sb);
 	sandbox_allow_fd(sb, root->fd, SANDBOX_READ);
-	if (alog->fd >= 0)
-		sandbox_allow_fd(sb, alog->dirfd, SANDBOX_WRITE);
-	if (elog->fd >= 0)
-		sandbox_allow_fd(sb, elog->dirfd, SANDBOX_WRITE);
-	if (pidfile.fd >= 0)
-		sandbox_allow_fd(sb, pidfile.dirfd, SANDBOX_WRITE);
+	/* The directories of the logs and the pid file are writable (files
+	 * are created there on rotation and upgrade, removed at stop), never
+	 * readable. Where one holds the document root, so does that right. */
+	const int dirs[3] = { alog->fd >= 0 ? alog->dirfd : -1, elog->fd >= 0 ? elog->dirfd : -1,
+			      pidfile.fd >= 0 ? pidfile.dirfd : -1 };
+	warning[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (dirs[i] < 0)
+			continue;
+		sandbox_allow_fd(sb, dirs[i], SANDBOX_WRITE);
+		if (!warning[0] && holds_root(dirs[i], root->real))
+			snprintf(warning, cap,
+				 "sandbox: the %s file's directory holds the document root, which is "
+				 "therefore writable too; give logs and the pid file their own directory",
+				 i == 2 ? "pid" : "log");
+	}
 	if (cfg->unix_socket)
 		sandbox_allow(sb, cfg->unix_socket, SANDBOX_WRITE);
 	sandbox_allow(sb, cfg->tls_cert, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->tls_key, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->mime_types, SANDBOX_READ);
+	sandbox_allow(sb, cfg->auth_file, SANDBOX_READ);
+	char *ssl_conf = tls_config_file();
+	if (ssl_conf) {
+		sandbox_allow(sb, ssl_conf, SANDBOX_READ);
+		char *real = realpath(ssl_conf, NULL);
+		sandbox_allow(sb, real, SANDBOX_READ);
+		free(real);
+		free(ssl_conf);
+	}
 	for (size_t i = 0; i < sizeof system_read / sizeof system_read[0]; i++)
 		sandbox_allow(sb, system_read[i], SANDBOX_READ);
 	if (exe) {
-		/* The directory, not the file: an upgrade replaces the file. */
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s", exe);
-		char *slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			sandbox_allow(sb, dir, SANDBOX_EXEC);
+		/* The directories, not the file: an upgrade replaces the file
+		 * (or switches the link to it). */
+		char *real = realpath(exe, NULL);
+		const char *paths[2] = { exe, real };
+		for (int i = 0; i < 2 && paths[i]; i++) {
+			char dir[4096];
+			snprintf(dir, sizeof dir, "%s", paths[i]);
+			char *slash = strrchr(dir, '/');
+			if (slash && slash != dir) {
+				*slash = '\0';
+				sandbox_allow(sb, dir, SANDBOX_EXEC);
+			}
 		}
+		free(real);
 		for (size_t i = 0; i < sizeof libraries / sizeof libraries[0]; i++)
 			sandbox_allow(sb, libraries[i], SANDBOX_EXEC);
 	}
@@ -187,7 +256,8 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg, const st
 
 /* Hands both sets of sockets to a new binary, naming the redirect ones. */
 static int start_upgrade(const char *exe, char **argv, const struct listen_set *ls,
-			 const struct listen_set *rs, pid_t *child, char *err, size_t cap)
+			 const struct listen_set *rs, bool sandboxed, pid_t *child, char *err,
+			 size_t cap)
 {
 	int fds[LISTEN_MAX], n = 0;
 	char names[LISTEN_MAX * 10] = "";
@@ -200,20 +270,26 @@ static int start_upgrade(const char *exe, char **argv, const struct listen_set *
 					      k ? "redirect" : "server");
 		}
 	}
-	return upgrade_start(exe, argv, fds, n, names, notify_socket_path(), child, err, cap);
+	const char *extra[3];
+	int k = 0;
+	if (sandboxed)
+		extra[k++] = UPGRADE_ENV_SANDBOXED "=1";
+	if (ls->unix_path)
+		extra[k++] = UPGRADE_ENV_UNIX_OWNED "=1";
+	extra[k] = NULL;
+	return upgrade_start(exe, argv, fds, n, names, notify_socket_path(), extra, child, err, cap);
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct path_root root;
-	struct own_file own[4] = { { 0, 0 } };
+	static struct own_file own[OWN_FILES_MAX];
 	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
 	struct listen_set ls = { .n = 0 }, rs = { .n = 0 }; /* the server's, the redirect's */
 	struct privs privs;
 	char err[512], boundary[40];
-	int nown = 0, sigfd;
-	pid_t replacing = 0;
+	int sigfd;
 	struct worker *workers;
 
 	config_parse(argc, argv, &cfg);
@@ -237,13 +313,13 @@ int main(int argc, char **argv)
 		fail("signalfd: %s", strerror(-sigfd));
 
 	open_logs(&cfg, &alog, &elog);
-	add_own(own, &nown, alog.fd);
-	add_own(own, &nown, elog.fd);
+	set_own(own, OWN_ACCESS_LOG, alog.fd);
+	set_own(own, OWN_ERROR_LOG, elog.fd);
 
 	if (cfg.pid_file) {
 		if (pidfile_acquire(&pidfile, cfg.pid_file, replacing, err, sizeof err) < 0)
 			fail("%s", err);
-		add_own(own, &nown, pidfile.fd);
+		set_own(own, OWN_PID_FILE, pidfile.fd);
 	}
 
 	if (cfg.tls_cert && tls_init(cfg.tls_cert, cfg.tls_key, err, sizeof err) < 0)
@@ -262,8 +338,8 @@ int main(int argc, char **argv)
 			rc = listen_open(&rs, cfg.addr, cfg.redirect_port, cfg.threads, err, sizeof err);
 		if (rc < 0)
 			fail("%s", err);
-	} else if (cfg.unix_socket) {
-		ls.unix_path = cfg.unix_socket; /* handed over by an upgrade */
+	} else if (cfg.unix_socket && upgrade_flag(UPGRADE_ENV_UNIX_OWNED)) {
+		ls.unix_path = cfg.unix_socket; /* created by the server we replace */
 	}
 
 	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -297,8 +373,11 @@ int main(int argc, char **argv)
 
 	/* The sandbox's rules name paths, so they are made before a chroot. */
 	struct sandbox sb;
-	if (cfg.sandbox)
-		build_sandbox(&sb, &cfg, &root, &alog, &elog, exe);
+	char sandbox_warning[256] = "";
+	bool inherited_sandbox = upgrade_flag(UPGRADE_ENV_SANDBOXED);
+	if (cfg.sandbox && !inherited_sandbox)
+		build_sandbox(&sb, &cfg, &root, &alog, &elog, exe, sandbox_warning,
+			      sizeof sandbox_warning);
 
 	/* Everything is open: leave root behind. */
 	if (cfg.user && privs_lookup(cfg.user, &privs, err, sizeof err) < 0)
@@ -335,7 +414,12 @@ int main(int argc, char **argv)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
 	char sandbox_line[256] = "sandbox: off (--no-sandbox)";
-	if (cfg.sandbox) {
+	if (inherited_sandbox) {
+		/* Already confined by the server we replace; another layer
+		 * each upgrade would hit Landlock's limit of 16. */
+		snprintf(sandbox_line, sizeof sandbox_line,
+			 "sandbox: inherited from the server replaced (PID %ld)", (long)replacing);
+	} else if (cfg.sandbox) {
 		if (sandbox_enter(&sb, err, sizeof err) < 0)
 			fail("cannot enter the sandbox: %s", err);
 		sandbox_describe(&sb, sandbox_line, sizeof sandbox_line);
@@ -359,6 +443,8 @@ int main(int argc, char **argv)
 		cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
 		(unsigned long long)nofile);
 	log_msg(LOG_INFO, "%s", sandbox_line);
+	if (sandbox_warning[0])
+		log_msg(LOG_WARN, "%s", sandbox_warning);
 	if (ls.inherited)
 		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n + rs.n);
 	if (rs.n)
@@ -374,6 +460,9 @@ int main(int argc, char **argv)
 	else if (geteuid() == 0)
 		log_msg(LOG_WARN, "running as root: files are served with root's rights "
 				  "(use -u USER to switch to an unprivileged user)");
+	int committed = pidfile_commit(&pidfile);
+	if (committed < 0)
+		fail("cannot write pid file %s: %s", cfg.pid_file, strerror(-committed));
 	if (report_fd >= 0) {
 		char msg[512];
 		if (replacing)
@@ -407,7 +496,7 @@ int main(int argc, char **argv)
 		bool stop = sig == SIGTERM || sig == SIGINT;
 		if (sig == SIGHUP || sig == SIGUSR1) {
 			notify_reloading();
-			reopen_logs(&alog, &elog);
+			reopen_logs(&alog, &elog, own);
 			if (sig == SIGHUP && cfg.tls_cert) {
 				if (tls_reload(err, sizeof err) < 0)
 					log_msg(LOG_ERROR, "TLS reload failed, the old certificate stays: %s", err);
@@ -418,7 +507,11 @@ int main(int argc, char **argv)
 		} else if (sig == SIGUSR2 && !stops && upgrade_fd < 0) {
 			if (!exe)
 				log_msg(LOG_ERROR, "upgrade: cannot find the server binary");
-			else if ((upgrade_fd = start_upgrade(exe, argv, &ls, &rs, &upgrade_pid, err,
+			else if (cfg.chroot)
+				log_msg(LOG_ERROR, "upgrade: not possible under --chroot "
+						   "(the binary is outside); restart instead");
+			else if ((upgrade_fd = start_upgrade(exe, argv, &ls, &rs,
+							     cfg.sandbox, &upgrade_pid, err,
 							     sizeof err)) < 0)
 				log_msg(LOG_ERROR, "upgrade: %s", err);
 			else
@@ -444,6 +537,14 @@ int main(int argc, char **argv)
 				waitpid(upgrade_pid, NULL, 0);
 				upgrade_pid = 0; /* this server stays in charge */
 			}
+		}
+		if (stop && upgrade_fd >= 0) {
+			/* Stopped while a new binary starts: it goes too. */
+			kill(upgrade_pid, SIGTERM);
+			close(upgrade_fd);
+			upgrade_fd = -1;
+			log_msg(LOG_INFO, "upgrade: stopped, and PID %ld with it", (long)upgrade_pid);
+			upgrade_pid = 0;
 		}
 		if (stop) {
 			if (!stops++ && !upgrade_pid)

@@ -38,9 +38,10 @@ struct ruleset_attr {
 };
 
 #define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+/* Logs and the pid file: written, created and removed, never read. */
 #define FS_WRITE                                                                       \
-	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |                \
-	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE)
+	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |                 \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE)
 #define FS_EXEC (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE)
 #define FS_FILE_RIGHTS                                                                 \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                  \
@@ -156,7 +157,7 @@ static const int allowed[] = {
 	SYS_rt_sigaction, SYS_sigaltstack, SYS_futex, SYS_set_robust_list, SYS_get_robust_list,
 	SYS_set_tid_address, SYS_clone, SYS_exit, SYS_exit_group, SYS_execve, SYS_wait4,
 	SYS_getpid, SYS_gettid, SYS_getppid, SYS_getuid, SYS_geteuid, SYS_getgid,
-	SYS_getegid, SYS_getresuid, SYS_getresgid, SYS_getgroups, SYS_tgkill,
+	SYS_getegid, SYS_getresuid, SYS_getresgid, SYS_getgroups, SYS_tgkill, SYS_kill,
 	SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_pwait, SYS_eventfd2, SYS_signalfd4,
 	SYS_ppoll, SYS_pselect6, SYS_socket, SYS_accept4, SYS_recvfrom,
 	SYS_recvmsg, SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_sendfile, SYS_shutdown,

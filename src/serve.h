@@ -2,6 +2,7 @@
 #ifndef SERVE_H
 #define SERVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -16,16 +17,19 @@
 #define SERVE_PATH_MAX 4096
 
 /* Files the server writes itself (pid file, log); never served. */
+/* The server's own files (logs, pid file), never served. The main thread
+ * updates an entry when a log is reopened; workers read it concurrently. */
+#define OWN_FILES_MAX 4
 struct own_file {
-	dev_t dev;
-	ino_t ino;
+	_Atomic dev_t dev;
+	_Atomic ino_t ino; /* 0: unused */
 };
 
 /* One per event-loop thread: the handler's scratch space and context. */
 struct serve_ctx {
 	const struct config *cfg;
 	const struct path_root *root;
-	const struct own_file *own; /* array ended by ino == 0 */
+	const struct own_file *own; /* OWN_FILES_MAX entries */
 	struct file_cache *cache;   /* this thread's, or NULL */
 	const struct auth *auth;    /* users, or NULL: no authentication */
 	struct auth_cache auth_cache;

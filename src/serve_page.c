@@ -80,9 +80,12 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 
 bool serve_is_own_file(const struct serve_ctx *s, const struct stat *st)
 {
-	for (const struct own_file *o = s->own; o && o->ino; o++)
-		if (o->dev == st->st_dev && o->ino == st->st_ino)
+	for (int i = 0; s->own && i < OWN_FILES_MAX; i++) {
+		ino_t ino = atomic_load_explicit(&s->own[i].ino, memory_order_acquire);
+		if (ino && ino == st->st_ino &&
+		    atomic_load_explicit(&s->own[i].dev, memory_order_relaxed) == st->st_dev)
 			return true;
+	}
 	return false;
 }
 

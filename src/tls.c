@@ -12,10 +12,12 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -131,6 +133,12 @@ void tls_cleanup(void)
 {
 	SSL_CTX_free(current);
 	current = NULL;
+}
+
+char *tls_config_file(void)
+{
+	const char *env = getenv("OPENSSL_CONF");
+	return env ? strdup(env) : CONF_get1_default_config_file();
 }
 
 bool tls_kernel_supported(void)
@@ -268,6 +276,11 @@ int tls_reload(char *err, size_t cap)
 
 void tls_cleanup(void)
 {
+}
+
+char *tls_config_file(void)
+{
+	return NULL;
 }
 
 bool tls_kernel_supported(void)

@@ -33,6 +33,10 @@ int tls_init(const char *cert, const char *key, char *err, size_t cap);
  * Returns 0, or -1 with a message. */
 int tls_reload(char *err, size_t cap);
 
+/* OpenSSL's configuration file (read again by a server started for an
+ * upgrade), to be freed by the caller; NULL without OpenSSL. */
+char *tls_config_file(void);
+
 /* Frees the context (at teardown). */
 void tls_cleanup(void);
 

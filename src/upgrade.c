@@ -24,7 +24,7 @@ static void put_pid(char *digits, size_t width, long pid)
 }
 
 int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, const char *names,
-		  const char *notify, pid_t *child, char *err, size_t cap)
+		  const char *notify, const char *const *extra, pid_t *child, char *err, size_t cap)
 {
 	static char listen_pid[32], listen_fds[32], report[48], old_pid[48], notify_env[160];
 	int pipefd[2], nenv = 0;
@@ -36,7 +36,10 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	}
 	for (char **e = environ; *e; e++)
 		count++;
-	char **envp = calloc(count + 7, sizeof *envp);
+	size_t nextra = 0;
+	while (extra && extra[nextra])
+		nextra++;
+	char **envp = calloc(count + 7 + nextra, sizeof *envp);
 	size_t nlen = names ? strlen(names) + 16 : 0;
 	char *names_env = nlen ? malloc(nlen) : NULL;
 	if (!envp || (nlen && !names_env)) {
@@ -46,7 +49,7 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 		return -1;
 	}
 	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "LISTEN_", 7) != 0 && strncmp(*e, "TERN_UPGRADE_", 13) != 0 &&
+		if (strncmp(*e, "LISTEN_", 7) != 0 && strncmp(*e, "TERN_", 5) != 0 &&
 		    strncmp(*e, "NOTIFY_SOCKET=", 14) != 0)
 			envp[nenv++] = *e;
 	snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=0000000000");
@@ -65,6 +68,8 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 		snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", notify);
 		envp[nenv++] = notify_env;
 	}
+	for (size_t i = 0; i < nextra; i++)
+		envp[nenv++] = (char *)extra[i];
 	envp[nenv] = NULL;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -102,6 +107,13 @@ int upgrade_start(const char *exe, char *const argv[], const int *fds, int n, co
 	free(names_env);
 	*child = pid;
 	return pipefd[0];
+}
+
+bool upgrade_flag(const char *name)
+{
+	bool set = getenv(name) != NULL;
+	unsetenv(name);
+	return set;
 }
 
 int upgrade_report_fd(pid_t *old)

@@ -508,3 +508,17 @@ def test_logrotate_snippet_rotates_without_losing_lines():
             assert lib.request(s.port, f"/a.txt?after={i}").status == 200
         assert lib.wait_for(lambda: lib.read_text(log).count("GET /a.txt") == 3, 5), lib.read_text(log)
     assert lib.read_text(log + ".1").count("GET /a.txt") == 5
+
+
+def test_reopened_log_inside_the_root_is_not_served():
+    # The server never serves its own log, also after a rotation gave it a
+    # new file.
+    root = lib.make_site({"a.txt": b"a\n"})
+    log = os.path.join(root, "access.log")
+    with lib.Server(root=root, args=["--log-file", log]) as s:
+        assert lib.request(s.port, "/access.log").status == 404
+        os.rename(log, log + ".1")
+        s.proc.send_signal(signal.SIGUSR1)
+        assert lib.wait_for(lambda: "log files reopened" in lib.read_text(log), 5)
+        assert lib.request(s.port, "/access.log").status == 404
+        assert lib.request(s.port, "/a.txt").status == 200
