@@ -685,7 +685,20 @@ static int on_sending_tls(struct worker *w, struct conn *c)
 				k++;
 				off = 0;
 			}
-			n = tls_write(c->tls, w->copy_buf, want);
+			/* A partial write takes one record: offer the rest of
+			 * the gathered bytes before gathering again. */
+			size_t done = 0;
+			do {
+				n = tls_write(c->tls, w->copy_buf + done, want - done);
+				if (n > 0)
+					done += (size_t)n;
+			} while (n > 0 && done < want);
+			if (done) {
+				advance(io, done);
+				c->stamp = w->now;
+				if (n > 0)
+					continue;
+			}
 		}
 		if (n == TLS_WANT_WRITE || n == TLS_WANT_READ) {
 			c->flags &= ~CONN_WRITABLE;
@@ -717,6 +730,7 @@ static int plain_on_https_port(struct conn *c)
 
 static int on_handshake(struct worker *w, struct conn *c)
 {
+	static atomic_bool ktls_seen;
 	if (!(c->flags & CONN_PEEKED)) {
 		/* A TLS record starts with 0x16; a request line with a letter. */
 		unsigned char b;
@@ -729,6 +743,8 @@ static int on_handshake(struct worker *w, struct conn *c)
 	}
 	int rc = tls_handshake(c->tls);
 	if (rc == TLS_OK) {
+		if (tls_ktls_send(c->tls) && !atomic_exchange(&ktls_seen, true))
+			log_msg(LOG_INFO, "kernel TLS in use: file bodies go with sendfile");
 		int one = 1;
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->flags |= CONN_NODELAY;

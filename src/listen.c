@@ -193,13 +193,31 @@ static void describe(int fd, char *out, size_t cap)
 	}
 }
 
+/* Whether the sockets are one SO_REUSEPORT group (the same address), as
+ * a server being replaced hands over: then each thread takes one. */
+static bool reuseport_group(const struct listen_set *set)
+{
+	struct sockaddr_storage first, ss;
+	socklen_t fl = sizeof first;
+	if (getsockname(set->fds[0], (struct sockaddr *)&first, &fl) < 0)
+		return false;
+	for (int i = 0; i < set->n; i++) {
+		int on = 0;
+		socklen_t l = sizeof on, sl = sizeof ss;
+		if (getsockopt(set->fds[i], SOL_SOCKET, SO_REUSEPORT, &on, &l) < 0 || !on ||
+		    getsockname(set->fds[i], (struct sockaddr *)&ss, &sl) < 0 || sl != fl ||
+		    memcmp(&ss, &first, fl) != 0)
+			return false;
+	}
+	return true;
+}
+
 static void finish_set(struct listen_set *set, int threads, int tcp)
 {
 	if (set->n == 0)
 		return;
 	set->inherited = true;
-	/* Sockets of a server being replaced, one per thread. */
-	set->per_thread = set->n == threads && tcp == set->n && set->n > 1;
+	set->per_thread = set->n == threads && tcp == set->n && set->n > 1 && reuseport_group(set);
 	describe(set->fds[0], set->where, sizeof set->where);
 	if (set->n > 1 && !set->per_thread) {
 		size_t w = strlen(set->where);
@@ -255,10 +273,14 @@ int listen_inherit(struct listen_set *set, struct listen_set *redirect, int thre
 int listen_for_thread(const struct listen_set *set, int i, int *fds, bool *shared, int cap)
 {
 	if (set->per_thread) {
+		if (cap < 1)
+			return -EMFILE;
 		fds[0] = set->fds[i];
 		shared[0] = false;
 		return 1;
 	}
+	if (set->n > cap)
+		return -EMFILE; /* more sockets than a worker can wait on */
 	int k = 0;
 	for (; k < set->n && k < cap; k++) {
 		fds[k] = fcntl(set->fds[k], F_DUPFD_CLOEXEC, 0);
@@ -271,6 +293,19 @@ int listen_for_thread(const struct listen_set *set, int i, int *fds, bool *share
 		shared[k] = true;
 	}
 	return k;
+}
+
+int listen_port(const struct listen_set *set)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (set->n == 0 || getsockname(set->fds[0], (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
 }
 
 void listen_close(struct listen_set *set)

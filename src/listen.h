@@ -42,6 +42,9 @@ int listen_inherit(struct listen_set *s, struct listen_set *redirect, int thread
  * ones. Returns how many were written to fds (at most cap), or -errno. */
 int listen_for_thread(const struct listen_set *s, int i, int *fds, bool *shared, int cap);
 
+/* The TCP port of the set's first socket, or 0 (a unix socket). */
+int listen_port(const struct listen_set *s);
+
 /* Closes the set's own descriptors (after listen_for_thread for every
  * thread, for shared sets) and keeps the unix socket file. */
 void listen_close(struct listen_set *s);

@@ -342,6 +342,13 @@ int main(int argc, char **argv)
 		ls.unix_path = cfg.unix_socket; /* created by the server we replace */
 	}
 
+	if (inherited > 0) {
+		/* Redirects name the port clients reach the server on. */
+		int port = listen_port(&ls);
+		if (port > 0)
+			cfg.port = port;
+	}
+
 	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root.fd < 0)
 		fail("document root '%s': %s", cfg.root, strerror(errno));
@@ -404,6 +411,8 @@ int main(int argc, char **argv)
 			enum worker_listen_kind kind = k ? LISTEN_REDIRECT
 						     : cfg.tls_cert ? LISTEN_HTTPS : LISTEN_HTTP;
 			int n = listen_for_thread(sets[k], i, fds, shared, WORKER_LISTEN_MAX - nwl);
+			if (n == -EMFILE)
+				fail("too many listening sockets (at most %d)", WORKER_LISTEN_MAX);
 			if (n < 0)
 				fail("cannot share the listening sockets: %s", strerror(-n));
 			for (int j = 0; j < n; j++)

@@ -25,7 +25,9 @@ int notify_init(void)
 	size_t n = strlen(path);
 	snprintf(notify_path, sizeof notify_path, "%s", path);
 	unsetenv("NOTIFY_SOCKET");
-	if (n < 2 || n >= sizeof notify_addr.sun_path || (path[0] != '/' && path[0] != '@'))
+	/* A path needs its NUL in sun_path; an abstract name does not. */
+	if (n < 2 || n > sizeof notify_addr.sun_path || (path[0] != '@' && n == sizeof notify_addr.sun_path) ||
+	    (path[0] != '/' && path[0] != '@'))
 		return -EINVAL;
 	notify_addr.sun_family = AF_UNIX;
 	memcpy(notify_addr.sun_path, notify_path, n);

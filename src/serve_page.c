@@ -189,7 +189,8 @@ void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port
 		n += snprintf(s->location + n, sizeof s->location - (size_t)n, "%.*s%s%.*s",
 			      (int)r->path.len, r->path.ptr, r->query.len ? "?" : "",
 			      (int)r->query.len, r->query.ptr);
-	if (n < 0 || (size_t)n >= sizeof s->location) {
+	/* Past 4 KiB the Location would not fit the header block. */
+	if (n < 0 || (size_t)n >= sizeof s->location || n > 4096) {
 		serve_error(s, 414, r->method == HTTP_HEAD, resp);
 		return;
 	}

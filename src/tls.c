@@ -159,8 +159,10 @@ struct tls_conn *tls_accept(int fd)
 	pthread_mutex_lock(&ctx_lock);
 	SSL *ssl = SSL_new(current);
 	pthread_mutex_unlock(&ctx_lock);
-	if (!ssl)
+	if (!ssl) {
+		ERR_clear_error();
 		return NULL;
+	}
 	if (SSL_set_fd(ssl, fd) != 1) {
 		SSL_free(ssl);
 		ERR_clear_error();
@@ -196,6 +198,8 @@ static int result(SSL *ssl, int rc)
 int tls_handshake(struct tls_conn *t)
 {
 	SSL *ssl = (SSL *)t;
+	/* SSL_get_error reads the thread's error queue: start it empty. */
+	ERR_clear_error();
 	errno = 0;
 	int rc = SSL_do_handshake(ssl);
 	return rc == 1 ? TLS_OK : result(ssl, rc);
@@ -205,6 +209,7 @@ long tls_read(struct tls_conn *t, void *buf, size_t len)
 {
 	SSL *ssl = (SSL *)t;
 	size_t n = 0;
+	ERR_clear_error();
 	errno = 0;
 	int rc = SSL_read_ex(ssl, buf, len, &n);
 	return rc == 1 ? (long)n : result(ssl, rc);
@@ -214,6 +219,7 @@ long tls_write(struct tls_conn *t, const void *buf, size_t len)
 {
 	SSL *ssl = (SSL *)t;
 	size_t n = 0;
+	ERR_clear_error();
 	errno = 0;
 	int rc = SSL_write_ex(ssl, buf, len, &n);
 	return rc == 1 ? (long)n : result(ssl, rc);
@@ -227,11 +233,12 @@ bool tls_ktls_send(const struct tls_conn *t)
 long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
 {
 	SSL *ssl = (SSL *)t;
+	ERR_clear_error();
 	errno = 0;
 	ossl_ssize_t n = SSL_sendfile(ssl, fd, off, len, 0);
 	if (n > 0)
 		return (long)n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == EBUSY) {
 		ERR_clear_error();
 		return TLS_WANT_WRITE;
 	}

@@ -200,8 +200,12 @@ void *worker_run(void *arg)
 		update_clock(w);
 		for (int i = 0; i < n; i++) {
 			void *p = events[i].data.ptr;
-			if (p >= (void *)w->ls && p < (void *)(w->ls + WORKER_LISTEN_MAX))
-				accept_batch(w, p);
+			uintptr_t at = (uintptr_t)p, ls = (uintptr_t)w->ls;
+			if (at >= ls && at < ls + sizeof w->ls) {
+				/* Not one closed by a stop earlier in this batch. */
+				if ((int)((at - ls) / sizeof w->ls[0]) < w->nls)
+					accept_batch(w, p);
+			}
 			else if (p == &wake_marker)
 				begin_stop(w);
 			else

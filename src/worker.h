@@ -22,7 +22,7 @@ struct conn;
 struct conn_io;
 
 #define WORKER_COPY_BUF (128 * 1024)
-#define WORKER_LISTEN_MAX 8
+#define WORKER_LISTEN_MAX 16
 
 enum worker_listen_kind {
 	LISTEN_HTTP,     /* plain HTTP */

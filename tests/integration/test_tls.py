@@ -370,3 +370,35 @@ def test_continue_is_not_lost_behind_a_full_socket():
                     (tls, i, data[:120])
                 assert rest.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 501 "), \
                     (tls, i, rest[:120])
+
+
+def test_redirect_socket_from_the_service_manager():
+    # systemd hands over the HTTPS socket and one named "redirect": the
+    # redirect names the HTTPS socket's port, whatever -p says.
+    root = site()
+    d, ca, chain, key = make_pki()
+    log = os.path.join(lib.tempdir(), "server.log")
+    https, plain = socket.socket(), socket.socket()
+    for s in (https, plain):
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+    try:
+        script = (f'exec 3<&{https.fileno()} 4<&{plain.fileno()}; export LISTEN_PID=$$; '
+                  'exec "$0" "$@"')
+        cmd = ["sh", "-c", script, lib.SERVER, "-d", root, "--tls-cert", chain, "--tls-key", key,
+               "--log-file", log]
+        env = {"LISTEN_FDS": "2", "LISTEN_FDNAMES": "https:redirect"}
+        with lib.CommandServer(cmd, lambda: "serving" in lib.read_text(log), env=env,
+                               pass_fds=(https.fileno(), plain.fileno())):
+            port = https.getsockname()[1]
+            r = lib.request(plain.getsockname()[1], "/a.txt?q", headers={"Host": "localhost"})
+            assert r.status == 308, r.raw_head
+            assert r.header("location") == f"https://localhost:{port}/a.txt?q", r.raw_head
+            p = lib.curl("--cacert", ca, f"https://localhost:{port}/a.txt")
+            assert p.stdout == b"plain text file\n", p.stderr
+            long_path = "/" + "x" * 6000
+            r = lib.request(plain.getsockname()[1], long_path, headers={"Host": "localhost"})
+            assert r.status == 414, r.raw_head
+    finally:
+        https.close()
+        plain.close()
