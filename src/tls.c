@@ -8,6 +8,7 @@
 #ifdef HAVE_OPENSSL
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -19,7 +20,10 @@
 
 #include <openssl/conf.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+
+#include "log_file.h"
 
 #define TLS12_CIPHERS                                                                  \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                   \
@@ -29,6 +33,12 @@
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *current;
 static const char *cert_path, *key_path;
+/* The files' directories, opened at start-up: a reload after a chroot
+ * still finds them. */
+static int cert_dir = -1, key_dir = -1;
+static const char *cert_name, *key_name;
+
+#define PEM_MAX (1 << 20)
 
 bool tls_available(void)
 {
@@ -64,9 +74,62 @@ static void ssl_error(const char *what, const char *file, char *err, size_t cap)
 	ERR_clear_error();
 }
 
+/* The PEM file name in dir, in memory. Returns a BIO or NULL (errno). */
+static BIO *read_pem(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = malloc(PEM_MAX);
+	size_t len = 0;
+	ssize_t n = 0;
+	while (buf && len < PEM_MAX && (n = read(fd, buf + len, PEM_MAX - len)) > 0)
+		len += (size_t)n;
+	int e = errno;
+	close(fd);
+	if (!buf || n < 0 || len == PEM_MAX) {
+		free(buf);
+		errno = n < 0 ? e : EFBIG;
+		return NULL;
+	}
+	BIO *mem = BIO_new(BIO_s_mem());
+	if (mem && BIO_write(mem, buf, (int)len) != (int)len) {
+		BIO_free(mem);
+		mem = NULL;
+	}
+	OPENSSL_cleanse(buf, len); /* it may hold the private key */
+	free(buf);
+	return mem;
+}
+
+/* The leaf certificate, then the chain certificates that follow it. */
+static int load_chain(SSL_CTX *ctx, BIO *bio)
+{
+	X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+	if (!leaf || SSL_CTX_use_certificate(ctx, leaf) != 1) {
+		X509_free(leaf);
+		return -1;
+	}
+	X509_free(leaf);
+	SSL_CTX_clear_chain_certs(ctx);
+	X509 *ca;
+	while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+			X509_free(ca);
+			return -1;
+		}
+	}
+	/* The end of the file shows as "no start line": not an error. */
+	unsigned long e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+		ERR_clear_error();
+	return ERR_peek_error() ? -1 : 0;
+}
+
 static SSL_CTX *make_ctx(char *err, size_t cap)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	BIO *bio = NULL;
 	if (!ctx) {
 		ssl_error("cannot create a TLS context for", cert_path, err, cap);
 		return NULL;
@@ -83,20 +146,32 @@ static SSL_CTX *make_ctx(char *err, size_t cap)
 	static const unsigned char sid[] = "tern";
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+	ERR_clear_error();
+	errno = 0;
+	if (!(bio = read_pem(cert_dir, cert_name)) || load_chain(ctx, bio) < 0) {
 		ssl_error("cannot load certificate", cert_path, err, cap);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
+	BIO_free(bio);
+	errno = 0;
+	EVP_PKEY *pkey = NULL;
+	if (!(bio = read_pem(key_dir, key_name)) ||
+	    !(pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) ||
+	    SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		EVP_PKEY_free(pkey);
 		ssl_error("cannot load key", key_path, err, cap);
 		goto fail;
 	}
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	bio = NULL;
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ssl_error("key does not match certificate", cert_path, err, cap);
 		goto fail;
 	}
 	return ctx;
 fail:
+	BIO_free(bio);
 	SSL_CTX_free(ctx);
 	return NULL;
 }
@@ -105,6 +180,13 @@ int tls_init(const char *cert, const char *key, char *err, size_t cap)
 {
 	cert_path = cert;
 	key_path = key;
+	cert_dir = log_file_parent(cert, &cert_name);
+	key_dir = log_file_parent(key, &key_name);
+	if (cert_dir < 0 || key_dir < 0) {
+		snprintf(err, cap, "cannot load %s: %s", cert_dir < 0 ? cert : key,
+			 strerror(-(cert_dir < 0 ? cert_dir : key_dir)));
+		return -1;
+	}
 	SSL_CTX *ctx = make_ctx(err, cap);
 	if (!ctx)
 		return -1;
@@ -133,6 +215,11 @@ void tls_cleanup(void)
 {
 	SSL_CTX_free(current);
 	current = NULL;
+	if (cert_dir >= 0)
+		close(cert_dir);
+	if (key_dir >= 0)
+		close(key_dir);
+	cert_dir = key_dir = -1;
 }
 
 char *tls_config_file(void)

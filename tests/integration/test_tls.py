@@ -402,3 +402,35 @@ def test_redirect_socket_from_the_service_manager():
     finally:
         https.close()
         plain.close()
+
+
+def test_reload_works_after_chroot():
+    # The certificate's directory is kept open from start-up, so a reload
+    # finds the files although their paths are outside the chroot.
+    jail = lib.tempdir()
+    os.chmod(jail, 0o755)
+    root = os.path.join(jail, "site")
+    os.mkdir(root)
+    with open(os.path.join(root, "a.txt"), "w") as f:
+        f.write("in the jail\n")
+    d, ca, chain, key = make_pki()
+    os.chmod(d, 0o755)
+    for f in os.listdir(d):
+        os.chmod(os.path.join(d, f), 0o644)
+    log = os.path.join(lib.tempdir(), "server.log")
+    env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"}
+    with lib.Server(root=root, args=["--chroot", jail, "-u", "nobody", "--tls-cert", chain,
+                                     "--tls-key", key, "--log-file", log], env=env) as s:
+        url = f"https://localhost:{s.port}/a.txt"
+        assert lib.curl("--cacert", ca, url).stdout == b"in the jail\n"
+        second = issue(d, "srv2")
+        for f in os.listdir(d):
+            os.chmod(os.path.join(d, f), 0o644)
+        s.proc.send_signal(signal.SIGHUP)
+        assert lib.wait_for(lambda: "TLS certificate and key reloaded" in lib.read_text(log), 5), \
+            lib.read_text(log)
+        out = subprocess.run(f"openssl s_client -connect 127.0.0.1:{s.port} -CAfile {ca} "
+                             f"-servername localhost </dev/null 2>/dev/null | "
+                             f"openssl x509 -noout -serial", shell=True, capture_output=True,
+                             text=True, timeout=20).stdout
+        assert out.strip().split("=", 1)[-1] == second, out
