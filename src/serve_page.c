@@ -139,6 +139,22 @@ int serve_errno_status(int err)
 	}
 }
 
+/* A redirect to the first len bytes of s->location, with a short page. */
+static void redirect(struct serve_ctx *s, const struct request *r, int status, size_t len,
+		     struct response *resp)
+{
+	char body[512];
+	size_t blen = http_response_error_body(status, body, sizeof body);
+	http_response_begin(resp, status, s->date);
+	http_response_header(resp, "Location", slice_make(s->location, len));
+	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
+	http_response_header_u64(resp, "Content-Length", blen);
+	serve_page_headers(resp);
+	serve_finish_head(s, resp);
+	if (r->method != HTTP_HEAD && http_response_append(resp, body, blen))
+		resp->body_len = blen;
+}
+
 void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t len,
 			    struct response *resp)
 {
@@ -153,16 +169,7 @@ void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t 
 		memcpy(s->location + n, r->query.ptr, r->query.len);
 		n += (long)r->query.len;
 	}
-	char body[512];
-	size_t blen = http_response_error_body(301, body, sizeof body);
-	http_response_begin(resp, 301, s->date);
-	http_response_header(resp, "Location", slice_make(s->location, (size_t)n));
-	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
-	http_response_header_u64(resp, "Content-Length", blen);
-	serve_page_headers(resp);
-	serve_finish_head(s, resp);
-	if (r->method != HTTP_HEAD && http_response_append(resp, body, blen))
-		resp->body_len = blen;
+	redirect(s, r, 301, (size_t)n, resp);
 }
 
 void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
@@ -194,16 +201,7 @@ void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port
 		serve_error(s, 414, r->method == HTTP_HEAD, resp);
 		return;
 	}
-	char body[512];
-	size_t blen = http_response_error_body(308, body, sizeof body);
-	http_response_begin(resp, 308, s->date);
-	http_response_header(resp, "Location", slice_make(s->location, (size_t)n));
-	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
-	http_response_header_u64(resp, "Content-Length", blen);
-	serve_page_headers(resp);
-	serve_finish_head(s, resp);
-	if (r->method != HTTP_HEAD && http_response_append(resp, body, blen))
-		resp->body_len = blen;
+	redirect(s, r, 308, (size_t)n, resp);
 }
 
 /* Reads the directory s->path (len bytes, "." for the root) into l,
