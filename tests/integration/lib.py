@@ -78,17 +78,24 @@ class Server:
         self.out = ""
         self.err = ""
 
-    def start(self):
-        cmd = [SERVER, "-p", str(self.port), "-a", "127.0.0.1"]
+    binary = None  # a subclass may name another build; default SERVER
+
+    def command(self):
+        cmd = [self.binary or SERVER, "-p", str(self.port), "-a", "127.0.0.1"]
         if self.root:
             cmd += ["-d", self.root]
-        cmd += self.args
+        return cmd + self.args
+
+    def environment(self):
         env = dict(os.environ, NO_COLOR="1")
         if self.env:
             env.update(self.env)
             # A value of None removes the variable (e.g. NO_COLOR).
             env = {k: v for k, v in env.items() if v is not None}
-        self.proc = register(subprocess.Popen(cmd, cwd=self.cwd, env=env,
+        return env
+
+    def start(self):
+        self.proc = register(subprocess.Popen(self.command(), cwd=self.cwd, env=self.environment(),
                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         if not wait_port(self.port):
             self.proc.kill()

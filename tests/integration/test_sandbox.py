@@ -14,13 +14,7 @@ PROBE = os.path.join(os.path.dirname(lib.SERVER), "server-probe")
 
 
 class ProbeServer(lib.Server):
-    def start(self):
-        global_server = lib.SERVER
-        lib.SERVER = PROBE
-        try:
-            return super().start()
-        finally:
-            lib.SERVER = global_server
+    binary = PROBE
 
 
 def probe(port, what):

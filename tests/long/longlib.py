@@ -32,14 +32,7 @@ class Server(lib.Server):
         self._threads = []
 
     def start(self):
-        cmd = [lib.SERVER, "-p", str(self.port), "-a", "127.0.0.1"]
-        if self.root:
-            cmd += ["-d", self.root]
-        cmd += self.args
-        env = dict(os.environ, NO_COLOR="1")
-        if self.env:
-            env.update(self.env)
-            env = {k: v for k, v in env.items() if v is not None}
+        cmd, env = self.command(), self.environment()
         preexec = None
         if self.nofile:
             n = self.nofile
