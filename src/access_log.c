@@ -1,14 +1,20 @@
-/* access_log.c - request lines are formatted into a per-thread buffer and
- * written with one write(2) per event-loop turn, so threads never wait on
- * each other. Files are opened with O_APPEND, where each write(2) lands
- * whole; on pipes and terminals writes are cut at line ends into pieces of
- * at most PIPE_BUF bytes, which the kernel keeps whole too. */
+/* access_log.c - request lines are formatted into a per-thread buffer,
+ * which each event-loop turn hands whole to the log writer thread; that
+ * thread alone waits on the log, so a log that stops taking lines costs
+ * lines (dropped and counted), never a stalled loop. Files are opened with
+ * O_APPEND, where each write(2) lands whole; on pipes and terminals writes
+ * are cut at line ends into pieces of at most PIPE_BUF bytes, which the
+ * kernel keeps whole too. */
 #include "access_log.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +23,7 @@
 
 static int out_fd = -1, err_fd = -1;
 static bool out_color;
-static bool out_pipe;
+static bool out_pipe, err_pipe; /* not a regular file: cut at line ends */
 static enum log_format out_format;
 
 void log_open(int access_fd, int error_fd, enum log_format fmt, bool color)
@@ -28,6 +34,7 @@ void log_open(int access_fd, int error_fd, enum log_format fmt, bool color)
 	out_format = fmt;
 	out_color = color && fmt == LOG_FORMAT_DEFAULT;
 	out_pipe = access_fd >= 0 && fstat(access_fd, &st) == 0 && !S_ISREG(st.st_mode);
+	err_pipe = error_fd >= 0 && fstat(error_fd, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 int log_fd(void)
@@ -310,46 +317,367 @@ size_t access_log_format_json(char *out, size_t cap, const struct log_entry *e)
 	return l.len;
 }
 
-/* Writes all of buf, retrying on EINTR and short writes; the log is never
- * non-blocking, so this only fails on a real error (disk full), in which
- * case the lines are dropped rather than the server stopped. */
-static void write_fd(int fd, const char *buf, size_t len)
+/* How lines leave. Once log_writer_start has run, one writer thread owns
+ * every write(2) to the logs: the event loops and the main thread copy
+ * their lines into a bounded queue under a mutex and never wait for the
+ * writer, so a log that blocks (a pipe nobody reads) stops only the
+ * writer. Lines that find the queue full are dropped and counted. Before
+ * the start and after the stop, lines are written by the caller. A
+ * reopen swaps the file behind the same descriptor with dup3, which the
+ * kernel does atomically: a write in progress finishes in the old file,
+ * the next one goes to the new. */
+
+/* The queue: at most LOG_QUEUE_SLOTS chunks of ACCESS_LOG_BUF bytes (4
+ * MiB), each for one log; a hand-over fills the last chunk first. */
+#define LOG_QUEUE_SLOTS 64
+#define LOG_REPORT_SECS 10     /* at most one report of drops this often */
+#define LOG_STOP_STALL_MS 5000 /* a stop gives up on a log stuck this long */
+
+enum log_dest {
+	DEST_ACCESS,
+	DEST_ERROR,
+};
+
+struct log_chunk {
+	char *buf; /* ACCESS_LOG_BUF bytes, allocated when first used */
+	size_t len;
+	enum log_dest dest;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more; /* for the writer: a chunk queued, or the stop */
+	pthread_cond_t done; /* for the stop: the writer has finished */
+	struct log_chunk slot[LOG_QUEUE_SLOTS];
+	unsigned head, count; /* queued: count chunks from slot[head] on */
+	bool busy;            /* the writer is writing slot[head] */
+	bool running;         /* lines go through the queue */
+	bool stopping, finished;
+	pthread_t thread;
+} queue = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Lines dropped for a full queue, lines lost to failed writes (the last
+ * error in lost_errno), and bytes written, by which a stop sees progress. */
+static _Atomic uint64_t dropped, lost, written;
+static _Atomic int lost_errno;
+
+static uint64_t count_lines(const char *p, size_t len)
+{
+	uint64_t n = 0;
+	const char *end = p + len;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void count_lost(const char *buf, size_t len, int err)
+{
+	atomic_fetch_add_explicit(&lost, count_lines(buf, len), memory_order_relaxed);
+	atomic_store_explicit(&lost_errno, err, memory_order_relaxed);
+}
+
+/* Writes all of buf, retrying on EINTR and short writes, and waiting when
+ * the descriptor came non-blocking (a shared pipe). Returns 0 or -errno;
+ * on an error (disk full, reader gone) the lines left are counted as lost
+ * rather than the server stopped. */
+static int write_fd(int fd, const char *buf, size_t len)
 {
 	while (len > 0 && fd >= 0) {
 		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
+		if (n >= 0) {
+			atomic_fetch_add_explicit(&written, (uint64_t)n, memory_order_relaxed);
+			buf += n;
+			len -= (size_t)n;
+			continue;
 		}
-		buf += n;
-		len -= (size_t)n;
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+				continue;
+		}
+		count_lost(buf, len, e);
+		return -e;
 	}
+	return 0;
 }
 
-static void write_lines(const char *buf, size_t len)
+/* On a pipe or terminal, pieces of at most PIPE_BUF bytes cut at line
+ * ends, which the kernel keeps whole among other writers (the server
+ * being replaced in an upgrade, a shell's other commands). */
+static void write_lines(int fd, bool is_pipe, const char *buf, size_t len)
 {
 	while (len > 0) {
 		size_t n = len;
-		if (out_pipe && n > PIPE_BUF) {
+		if (is_pipe && n > PIPE_BUF) {
 			n = PIPE_BUF;
 			while (n > 0 && buf[n - 1] != '\n')
 				n--;
 			if (n == 0)
 				n = PIPE_BUF;
 		}
-		write_fd(out_fd, buf, n);
+		int rc = write_fd(fd, buf, n);
+		if (rc < 0) {
+			count_lost(buf + n, len - n, -rc);
+			return;
+		}
 		buf += n;
 		len -= n;
 	}
 }
 
+/* The length of the whole lines at the start of buf that fit in room. */
+static size_t whole_lines(const char *buf, size_t room)
+{
+	while (room > 0 && buf[room - 1] != '\n')
+		room--;
+	return room;
+}
+
+/* Queues len (at most ACCESS_LOG_BUF) bytes of whole lines for dest.
+ * Never waits on the writer: lines that find no room are dropped and
+ * counted. Returns false if no writer runs (the caller writes them). */
+static bool enqueue(enum log_dest dest, const char *buf, size_t len)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&queue.lock);
+	if (!queue.running) {
+		pthread_mutex_unlock(&queue.lock);
+		return false;
+	}
+	/* The last chunk takes what fits, unless the writer has it. */
+	struct log_chunk *last = NULL;
+	if (queue.count > 0 && !(queue.busy && queue.count == 1))
+		last = &queue.slot[(queue.head + queue.count - 1) % LOG_QUEUE_SLOTS];
+	if (last && last->dest == dest) {
+		size_t room = ACCESS_LOG_BUF - last->len;
+		n = len <= room ? len : whole_lines(buf, room);
+		memcpy(last->buf + last->len, buf, n);
+		last->len += n;
+	}
+	if (n < len && queue.count < LOG_QUEUE_SLOTS) {
+		struct log_chunk *c = &queue.slot[(queue.head + queue.count) % LOG_QUEUE_SLOTS];
+		if (!c->buf)
+			c->buf = malloc(ACCESS_LOG_BUF);
+		if (c->buf) {
+			memcpy(c->buf, buf + n, len - n);
+			c->len = len - n;
+			c->dest = dest;
+			queue.count++;
+			n = len;
+		}
+	}
+	if (n > 0)
+		pthread_cond_signal(&queue.more);
+	pthread_mutex_unlock(&queue.lock);
+	if (n < len)
+		atomic_fetch_add_explicit(&dropped, count_lines(buf + n, len - n),
+					  memory_order_relaxed);
+	return true;
+}
+
+static size_t format_msg(char *line, size_t cap, enum log_level level, const char *msg,
+			 size_t mlen)
+{
+	static const char *const names[] = { "error", "warn", "info" };
+	char iso[LOG_ISO_LEN + 1];
+	log_iso_time(time(NULL), iso);
+	struct line l = { line, 0, cap - 1 };
+	if (out_format == LOG_FORMAT_JSON) {
+		line_str(&l, "{\"time\":\"");
+		line_str(&l, iso);
+		line_str(&l, "\",\"level\":\"");
+		line_str(&l, names[level]);
+		line_str(&l, "\",\"message\":\"");
+		line_json(&l, slice_make(msg, mlen), mlen);
+		line_str(&l, "\"}");
+	} else {
+		line_str(&l, iso);
+		line_str(&l, " [");
+		line_str(&l, names[level]);
+		line_str(&l, "] ");
+		line_put(&l, msg, mlen);
+	}
+	line[l.len++] = '\n';
+	return l.len;
+}
+
+static struct timespec mono_after(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += ms % 1000 * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+/* The writer's report of lines dropped or lost since the last one, at
+ * most one each LOG_REPORT_SECS unless final. Returns true when some wait
+ * for a later report, due at *due. */
+static bool report_drops(bool final, struct timespec *due)
+{
+	static uint64_t told_dropped, told_lost;
+	static struct timespec last; /* of the last report */
+	static bool told;
+	uint64_t d = atomic_load_explicit(&dropped, memory_order_relaxed) - told_dropped;
+	uint64_t l = atomic_load_explicit(&lost, memory_order_relaxed) - told_lost;
+	if (!d && !l)
+		return false;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && told && now.tv_sec < last.tv_sec + LOG_REPORT_SECS) {
+		*due = last;
+		due->tv_sec += LOG_REPORT_SECS;
+		return true;
+	}
+	char msg[256], line[512], ebuf[128];
+	size_t n;
+	if (d) {
+		int m = snprintf(msg, sizeof msg,
+				 "access log: %llu lines dropped, the log sink is not keeping up",
+				 (unsigned long long)d);
+		n = format_msg(line, sizeof line, LOG_ERROR, msg, (size_t)m);
+		write_lines(err_fd, err_pipe, line, n);
+	}
+	if (l) {
+		int e = atomic_load_explicit(&lost_errno, memory_order_relaxed);
+		int m = snprintf(msg, sizeof msg, "access log: %llu lines lost, cannot write: %s",
+				 (unsigned long long)l, strerror_r(e, ebuf, sizeof ebuf));
+		n = format_msg(line, sizeof line, LOG_ERROR, msg, (size_t)m);
+		write_lines(err_fd, err_pipe, line, n);
+	}
+	/* A report that could not be written is not reported in turn. */
+	told_dropped += d;
+	told_lost = atomic_load_explicit(&lost, memory_order_relaxed);
+	last = now;
+	told = true;
+	return false;
+}
+
+static void *writer_run(void *arg)
+{
+	struct log_chunk *c = NULL;
+	(void)arg;
+	for (;;) {
+		struct timespec due;
+		bool later = report_drops(false, &due);
+		pthread_mutex_lock(&queue.lock);
+		if (c) {
+			c->len = 0;
+			queue.busy = false;
+			queue.head = (queue.head + 1) % LOG_QUEUE_SLOTS;
+			queue.count--;
+			c = NULL;
+			pthread_cond_broadcast(&queue.done); /* for a drain */
+		}
+		if (queue.count == 0 && !queue.stopping) {
+			if (later)
+				pthread_cond_timedwait(&queue.more, &queue.lock, &due);
+			else
+				pthread_cond_wait(&queue.more, &queue.lock);
+		}
+		if (queue.count > 0) {
+			c = &queue.slot[queue.head];
+			queue.busy = true;
+		}
+		bool stop = !c && queue.stopping;
+		pthread_mutex_unlock(&queue.lock);
+		if (stop)
+			break;
+		if (c && c->dest == DEST_ACCESS)
+			write_lines(out_fd, out_pipe, c->buf, c->len);
+		else if (c)
+			write_lines(err_fd, err_pipe, c->buf, c->len);
+	}
+	report_drops(true, NULL);
+	pthread_mutex_lock(&queue.lock);
+	queue.finished = true;
+	pthread_cond_signal(&queue.done);
+	pthread_mutex_unlock(&queue.lock);
+	return NULL;
+}
+
+int log_writer_start(void)
+{
+	pthread_condattr_t ca;
+	if (queue.running)
+		return 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&queue.more, &ca);
+	pthread_cond_init(&queue.done, &ca);
+	pthread_condattr_destroy(&ca);
+	queue.running = true;
+	int rc = pthread_create(&queue.thread, NULL, writer_run, NULL);
+	if (rc != 0) {
+		queue.running = false;
+		return -rc;
+	}
+	return 0;
+}
+
+void log_writer_drain(long timeout_ms)
+{
+	pthread_mutex_lock(&queue.lock);
+	struct timespec until = mono_after(timeout_ms);
+	while (queue.running && queue.count > 0 && !queue.finished &&
+	       pthread_cond_timedwait(&queue.done, &queue.lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&queue.lock);
+}
+
+void log_writer_stop(void)
+{
+	pthread_mutex_lock(&queue.lock);
+	if (!queue.running || queue.stopping) {
+		pthread_mutex_unlock(&queue.lock);
+		return;
+	}
+	queue.stopping = true;
+	pthread_cond_signal(&queue.more);
+	/* Wait while the log takes bytes, however long the queue. */
+	uint64_t seen = atomic_load(&written);
+	long stalled = 0;
+	while (!queue.finished && stalled < LOG_STOP_STALL_MS) {
+		struct timespec until = mono_after(100);
+		if (pthread_cond_timedwait(&queue.done, &queue.lock, &until) != ETIMEDOUT)
+			continue;
+		uint64_t now = atomic_load(&written);
+		stalled = now == seen ? stalled + 100 : 0;
+		seen = now;
+	}
+	bool finished = queue.finished;
+	if (finished)
+		queue.running = false;
+	pthread_mutex_unlock(&queue.lock);
+	if (!finished)
+		return; /* stuck in a write: what is queued goes with the process */
+	pthread_join(queue.thread, NULL);
+	for (int i = 0; i < LOG_QUEUE_SLOTS; i++) {
+		free(queue.slot[i].buf);
+		queue.slot[i].buf = NULL;
+	}
+}
+
+uint64_t log_dropped_lines(void)
+{
+	return atomic_load_explicit(&dropped, memory_order_relaxed) +
+	       atomic_load_explicit(&lost, memory_order_relaxed);
+}
+
 void access_log_flush(struct access_log *l)
 {
-	if (l->len) {
-		write_lines(l->buf, l->len);
-		l->len = 0;
-	}
+	if (l->len && !enqueue(DEST_ACCESS, l->buf, l->len))
+		write_lines(out_fd, out_pipe, l->buf, l->len);
+	l->len = 0;
 }
 
 void access_log_request(struct access_log *l, const struct log_entry *e)
@@ -374,33 +702,16 @@ void access_log_request(struct access_log *l, const struct log_entry *e)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warn", "info" };
-	char msg[1024], line[8192], iso[LOG_ISO_LEN + 1];
+	char msg[1024], line[8192];
 	va_list ap;
 
 	if (err_fd < 0)
 		return;
-	log_iso_time(time(NULL), iso);
 	va_start(ap, fmt);
 	int m = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	size_t mlen = m < 0 ? 0 : (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
-	struct line l = { line, 0, sizeof line - 1 };
-	if (out_format == LOG_FORMAT_JSON) {
-		line_str(&l, "{\"time\":\"");
-		line_str(&l, iso);
-		line_str(&l, "\",\"level\":\"");
-		line_str(&l, names[level]);
-		line_str(&l, "\",\"message\":\"");
-		line_json(&l, slice_make(msg, mlen), sizeof msg);
-		line_str(&l, "\"}");
-	} else {
-		line_str(&l, iso);
-		line_str(&l, " [");
-		line_str(&l, names[level]);
-		line_str(&l, "] ");
-		line_put(&l, msg, mlen);
-	}
-	line[l.len++] = '\n';
-	write_fd(err_fd, line, l.len);
+	size_t n = format_msg(line, sizeof line, level, msg, mlen);
+	if (!enqueue(DEST_ERROR, line, n))
+		write_fd(err_fd, line, n);
 }

@@ -1,6 +1,7 @@
 /* access_log.h - one line per request, buffered per thread, in one of
  * three formats; and the server's own messages (start-up, errors,
- * "Stopped"), each with a time and a level. */
+ * "Stopped"), each with a time and a level. While the log writer thread
+ * runs, both are handed to it and no caller waits on the log. */
 #ifndef ACCESS_LOG_H
 #define ACCESS_LOG_H
 
@@ -84,11 +85,32 @@ void log_clf_time(const char *iso, char *out);
 /* Appends a request line to the thread's buffer, flushing first if full. */
 void access_log_request(struct access_log *l, const struct log_entry *e);
 
-/* Writes the thread's buffered lines out. */
+/* Hands the thread's buffered lines to the log writer (never waits: lines
+ * it has no room for are dropped and counted), or writes them out when no
+ * writer runs. Empties the buffer. */
 void access_log_flush(struct access_log *l);
 
-/* Writes "TIME [level] message" at once (start-up, errors, "Stopped");
- * in the JSON format, an object with time, level and message. */
+/* Writes "TIME [level] message" (start-up, errors, "Stopped"), through
+ * the log writer while it runs, in order with the request lines; in the
+ * JSON format, an object with time, level and message. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Starts the thread that writes both logs from now on, through a queue of
+ * at most 4 MiB; drops are reported in the error log, at most once each
+ * 10 s. Call after log_open and the sandbox. Returns 0 or -errno. */
+int log_writer_start(void);
+
+/* Once the loops have flushed: writes out everything queued, then ends
+ * the thread (later lines are written directly). Gives up, leaving the
+ * queue to be lost at exit, on a log that takes no byte for 5 s. */
+void log_writer_stop(void);
+
+/* Waits up to timeout_ms for what is queued to be written (before the
+ * logs are reopened, so lines logged before a rotation stay in the
+ * rotated file). */
+void log_writer_drain(long timeout_ms);
+
+/* Log lines dropped (queue full) or lost (a failed write) so far. */
+uint64_t log_dropped_lines(void);
 
 #endif

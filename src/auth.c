@@ -3,9 +3,12 @@
 #include "auth.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef HAVE_CRYPT
 #include <crypt.h>
 #endif
@@ -61,6 +64,51 @@ static bool supported_hash(const char *h)
 	return strncmp(h, "$2y$", 4) == 0 || strncmp(h, "$2b$", 4) == 0 ||
 	       strncmp(h, "$2a$", 4) == 0 || strncmp(h, "$5$", 3) == 0 || strncmp(h, "$6$", 3) == 0;
 }
+/* The length of a hash's settings (algorithm and cost, before the salt):
+ * "$2b$10$", "$5$rounds=9000$", "$6$". */
+static size_t settings_len(const char *h)
+{
+	if (h[1] == '2')
+		return strlen(h) >= 7 ? 7 : strlen(h);
+	size_t n = 3;
+	if (strncmp(h + 3, "rounds=", 7) == 0) {
+		const char *d = strchr(h + 3, '$');
+		n = d ? (size_t)(d - h) + 1 : n;
+	}
+	return n;
+}
+
+/* Times one check per distinct algorithm and cost and returns a user
+ * with the slowest: a name not in the file is checked against that hash,
+ * so an unknown name never answers faster than a known one. */
+static size_t dearest_user(const struct auth *a)
+{
+	size_t best = 0, seen[16], nseen = 0;
+	double best_t = -1;
+	for (size_t i = 0; i < a->n; i++) {
+		const char *h = a->users[i].hash;
+		size_t l = settings_len(h);
+		bool known = false;
+		for (size_t k = 0; k < nseen && !known; k++)
+			known = settings_len(a->users[seen[k]].hash) == l &&
+				strncmp(a->users[seen[k]].hash, h, l) == 0;
+		if (known || nseen == sizeof seen / sizeof seen[0])
+			continue;
+		seen[nseen++] = i;
+		struct crypt_data cd;
+		struct timespec t0, t1;
+		memset(&cd, 0, sizeof cd);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		(void)crypt_r("timing probe", h, &cd);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double t = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (t > best_t) {
+			best_t = t;
+			best = i;
+		}
+	}
+	return best;
+}
 #endif
 
 int auth_load(struct auth *a, const char *path, char *err, size_t err_cap)
@@ -112,6 +160,7 @@ int auth_load(struct auth *a, const char *path, char *err, size_t err_cap)
 		snprintf(err, err_cap, "auth file %s lists no user", path);
 		return -1;
 	}
+	a->dearest = dearest_user(a);
 	return 0;
 #endif
 }
@@ -136,57 +185,156 @@ void auth_cache_clear(struct auth_cache *cache)
 	}
 }
 
-bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value)
+static bool basic_value(struct slice *value)
 {
-	value = slice_trim(value);
-	if (value.len < 7 || !slice_eq_ci(slice_make(value.ptr, 6), "basic ") || value.len > 1024)
+	*value = slice_trim(*value);
+	return value->len >= 7 && slice_eq_ci(slice_make(value->ptr, 6), "basic ") &&
+	       value->len <= 1024;
+}
+
+bool auth_cached(const struct auth_cache *cache, struct slice value)
+{
+	if (!basic_value(&value))
 		return false;
 	for (unsigned i = 0; i < AUTH_CACHE; i++)
 		if (cache->value[i] && cache->len[i] == value.len &&
 		    same_bytes(cache->value[i], value.ptr, value.len))
 			return true;
+	return false;
+}
+
+bool auth_verify(const struct auth *a, struct slice value)
+{
+	if (!basic_value(&value))
+		return false;
 #ifdef HAVE_CRYPT
 	char creds[800];
 	struct slice b = slice_trim(slice_make(value.ptr + 6, value.len - 6));
 	long n = auth_base64_decode(b, creds, sizeof creds - 1);
 	bool ok = false;
-	if (n > 0) {
+	if (n > 0 && a->n) {
 		creds[n] = '\0';
 		char *colon = memchr(creds, ':', (size_t)n);
 		if (colon && !memchr(creds, '\0', (size_t)n)) {
 			*colon = '\0';
 			const char *pass = colon + 1;
-			for (size_t i = 0; i < a->n; i++) {
-				if (strcmp(a->users[i].name, creds) != 0)
-					continue;
-				struct crypt_data cd;
-				memset(&cd, 0, sizeof cd);
-				const char *h = crypt_r(pass, a->users[i].hash, &cd);
-				size_t hl = strlen(a->users[i].hash);
-				ok = h && h[0] != '*' && strlen(h) == hl && same_bytes(h, a->users[i].hash, hl);
-				memset(&cd, 0, sizeof cd);
-				break;
-			}
+			/* An unknown user costs the dearest hash in the file,
+			 * so timing does not tell which names exist. */
+			const struct auth_user *u = NULL;
+			for (size_t i = 0; i < a->n; i++)
+				if (strcmp(a->users[i].name, creds) == 0)
+					u = &a->users[i];
+			const char *hash = u ? u->hash : a->users[a->dearest < a->n ? a->dearest : 0].hash;
+			struct crypt_data cd;
+			memset(&cd, 0, sizeof cd);
+			const char *h = crypt_r(pass, hash, &cd);
+			size_t hl = strlen(hash);
+			ok = u && h && h[0] != '*' && strlen(h) == hl && same_bytes(h, hash, hl);
+			memset(&cd, 0, sizeof cd);
 		}
 		memset(creds, 0, sizeof creds);
-	}
-	if (ok) {
-		unsigned k = cache->next++ % AUTH_CACHE;
-		if (cache->value[k]) {
-			memset(cache->value[k], 0, cache->len[k]);
-			free(cache->value[k]);
-		}
-		cache->value[k] = malloc(value.len);
-		if (cache->value[k]) {
-			memcpy(cache->value[k], value.ptr, value.len);
-			cache->len[k] = value.len;
-		}
 	}
 	return ok;
 #else
 	(void)a;
 	return false;
 #endif
+}
+
+void auth_remember(struct auth_cache *cache, struct slice value)
+{
+	if (!basic_value(&value))
+		return;
+	unsigned k = cache->next++ % AUTH_CACHE;
+	if (cache->value[k]) {
+		memset(cache->value[k], 0, cache->len[k]);
+		free(cache->value[k]);
+	}
+	cache->value[k] = malloc(value.len);
+	if (cache->value[k]) {
+		memcpy(cache->value[k], value.ptr, value.len);
+		cache->len[k] = value.len;
+	}
+}
+
+bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value)
+{
+	if (auth_cached(cache, value))
+		return true;
+	if (!auth_verify(a, value))
+		return false;
+	auth_remember(cache, value);
+	return true;
+}
+
+/* Failed attempts per client address: a small table where a new address
+ * takes the slot of the stalest one in its probe window. */
+#define LIMIT_SLOTS 1024
+#define LIMIT_PROBE 8
+static struct {
+	uint8_t addr[16];
+	uint32_t since; /* monotonic second the window started */
+	uint32_t fails;
+	bool used;
+} limit_tab[LIMIT_SLOTS];
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned limit_hash(const uint8_t addr[16])
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % LIMIT_SLOTS;
+}
+
+/* Event loops read the clock once per turn, so a failure may carry a
+ * second a little before the window's start: that is inside it. */
+static bool window_over(uint32_t since, uint32_t now)
+{
+	int32_t d = (int32_t)(now - since);
+	return d > AUTH_FAIL_WINDOW;
+}
+
+/* With the lock: the slot of addr, or a slot to take for it. */
+static unsigned limit_slot(const uint8_t addr[16], uint32_t now, bool *found)
+{
+	unsigned h = limit_hash(addr), victim = h;
+	uint32_t oldest = UINT32_MAX;
+	*found = false;
+	for (unsigned i = 0; i < LIMIT_PROBE; i++) {
+		unsigned k = (h + i) % LIMIT_SLOTS;
+		if (limit_tab[k].used && memcmp(limit_tab[k].addr, addr, 16) == 0) {
+			*found = true;
+			return k;
+		}
+		uint32_t age = limit_tab[k].used ? limit_tab[k].since : 0;
+		if (!limit_tab[k].used || window_over(limit_tab[k].since, now)) {
+			if (oldest != 0) {
+				victim = k;
+				oldest = 0;
+			}
+		} else if (age < oldest) {
+			oldest = age;
+			victim = k;
+		}
+	}
+	return victim;
+}
+
+unsigned auth_failed(const uint8_t addr[16], uint32_t now)
+{
+	bool found;
+	pthread_mutex_lock(&limit_lock);
+	unsigned k = limit_slot(addr, now, &found);
+	if (!found || window_over(limit_tab[k].since, now)) {
+		memcpy(limit_tab[k].addr, addr, 16);
+		limit_tab[k].used = true;
+		limit_tab[k].since = now;
+		limit_tab[k].fails = 0;
+	}
+	uint32_t fails = ++limit_tab[k].fails;
+	pthread_mutex_unlock(&limit_lock);
+	return fails > AUTH_FAIL_FREE ? AUTH_FAIL_DELAY : 0;
 }
 
 void auth_free(struct auth *a)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "slice.h"
 
@@ -17,6 +18,7 @@ struct auth_user {
 struct auth {
 	struct auth_user *users;
 	size_t n;
+	size_t dearest; /* the user whose hash costs most: unknown users pay it */
 };
 
 #define AUTH_CACHE 16
@@ -35,8 +37,30 @@ struct auth_cache {
 int auth_load(struct auth *a, const char *path, char *err, size_t err_cap);
 
 /* True if value (an Authorization field value) carries Basic credentials
- * of a listed user with the right password. Compares in constant time. */
+ * of a listed user with the right password. Compares in constant time.
+ * auth_check = auth_cached, else auth_verify and auth_remember. */
 bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value);
+
+/* True if value was verified before on this thread: no hashing. */
+bool auth_cached(const struct auth_cache *cache, struct slice value);
+
+/* The password check itself: one crypt_r, milliseconds for bcrypt (run it
+ * off the event loop). An unknown user costs the same as a known one. */
+bool auth_verify(const struct auth *a, struct slice value);
+
+/* Remembers a verified value in this thread's cache. */
+void auth_remember(struct auth_cache *cache, struct slice value);
+
+/* Repeated failures from one client address (16 bytes) are slowed down:
+ * past AUTH_FAIL_FREE failures within AUTH_FAIL_WINDOW seconds, each
+ * further 401 is held back AUTH_FAIL_DELAY seconds. Nothing is refused,
+ * so users sharing an address (a proxy, a NAT) are not locked out, and a
+ * verified credential is never delayed. auth_failed counts a failure and
+ * returns the seconds to hold its answer (0: none). */
+#define AUTH_FAIL_FREE 50
+#define AUTH_FAIL_WINDOW 60
+#define AUTH_FAIL_DELAY 2
+unsigned auth_failed(const uint8_t addr[16], uint32_t now);
 
 /* Decodes standard base64 (RFC 4648 section 4, padding required) into out;
  * returns the length or -1 if malformed or too long. */

@@ -65,19 +65,13 @@ bool compress_type_ok(const char *type)
 }
 
 #if defined(HAVE_ZLIB) || defined(HAVE_BROTLI) || defined(HAVE_ZSTD)
-static struct fc_blob *new_blob(size_t cap)
-{
-	struct fc_blob *b = malloc(sizeof *b + (cap ? cap : 1));
-	if (b) {
-		b->refs = 1;
-		b->len = 0;
-	}
-	return b;
-}
+/* The coder's worst case is reserved from the budget, then what it did
+ * not use is given back (fc_blob_shrink). */
+#define new_blob(cap) file_cache_blob_new(fc, cap)
 #endif
 
 #ifdef HAVE_ZLIB
-static struct fc_blob *gzip(const char *data, size_t len)
+static struct fc_blob *gzip(struct file_cache *fc, const char *data, size_t len)
 {
 	z_stream z;
 	memset(&z, 0, sizeof z);
@@ -97,7 +91,7 @@ static struct fc_blob *gzip(const char *data, size_t len)
 	b->len = z.total_out;
 	deflateEnd(&z);
 	if (rc != Z_STREAM_END) {
-		free(b);
+		fc_blob_put(b);
 		return NULL;
 	}
 	return b;
@@ -105,7 +99,7 @@ static struct fc_blob *gzip(const char *data, size_t len)
 #endif
 
 #ifdef HAVE_BROTLI
-static struct fc_blob *brotli(const char *data, size_t len)
+static struct fc_blob *brotli(struct file_cache *fc, const char *data, size_t len)
 {
 	size_t cap = BrotliEncoderMaxCompressedSize(len);
 	struct fc_blob *b = cap ? new_blob(cap) : NULL;
@@ -114,7 +108,7 @@ static struct fc_blob *brotli(const char *data, size_t len)
 	size_t out = cap;
 	if (!BrotliEncoderCompress(6, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, len,
 				   (const uint8_t *)data, &out, (uint8_t *)b->data)) {
-		free(b);
+		fc_blob_put(b);
 		return NULL;
 	}
 	b->len = out;
@@ -123,7 +117,7 @@ static struct fc_blob *brotli(const char *data, size_t len)
 #endif
 
 #ifdef HAVE_ZSTD
-static struct fc_blob *zstd(const char *data, size_t len)
+static struct fc_blob *zstd(struct file_cache *fc, const char *data, size_t len)
 {
 	size_t cap = ZSTD_compressBound(len);
 	struct fc_blob *b = new_blob(cap);
@@ -131,7 +125,7 @@ static struct fc_blob *zstd(const char *data, size_t len)
 		return NULL;
 	size_t n = ZSTD_compress(b->data, cap, data, len, 6);
 	if (ZSTD_isError(n)) {
-		free(b);
+		fc_blob_put(b);
 		return NULL;
 	}
 	b->len = n;
@@ -139,25 +133,28 @@ static struct fc_blob *zstd(const char *data, size_t len)
 }
 #endif
 
-struct fc_blob *compress_encode(enum http_encoding e, const char *data, size_t len, bool force)
+struct fc_blob *compress_encode(struct file_cache *fc, enum http_encoding e, const char *data,
+			       size_t len, bool force, bool *no_room)
 {
 	struct fc_blob *b = NULL;
+	size_t refused = fc ? atomic_load_explicit(&fc->refused, memory_order_relaxed) : 0;
 	switch (e) {
 #ifdef HAVE_ZLIB
-	case ENC_GZIP: b = gzip(data, len); break;
+	case ENC_GZIP: b = gzip(fc, data, len); break;
 #endif
 #ifdef HAVE_BROTLI
-	case ENC_BR: b = brotli(data, len); break;
+	case ENC_BR: b = brotli(fc, data, len); break;
 #endif
 #ifdef HAVE_ZSTD
-	case ENC_ZSTD: b = zstd(data, len); break;
+	case ENC_ZSTD: b = zstd(fc, data, len); break;
 #endif
 	default: break;
 	}
 	(void)data;
+	*no_room = !b && fc && atomic_load_explicit(&fc->refused, memory_order_relaxed) != refused;
 	if (b && b->len >= len && !force) {
-		free(b); /* no gain: send the file as it is */
+		fc_blob_put(b); /* no gain: send the file as it is */
 		return NULL;
 	}
-	return b;
+	return b ? fc_blob_shrink(b) : NULL;
 }

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,8 @@ enum {
 	OPT_REDIRECT_HTTP,
 	OPT_NO_SANDBOX,
 };
+
+#define SHORT_OPTIONS "p:d:ba:t:H:u:lhV"
 
 static const struct option options[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -150,7 +154,8 @@ static void usage(FILE *out)
 		"      --cache-size BYTES    memory for small hot files, 0 disables (default 67108864)\n"
 		"      --index NAME          directory index file, repeatable (default index.html)\n"
 		"  -l, --list                list directories that have no index file\n"
-		"  -H, --header 'NAME: VALUE'  add a header to every response, repeatable\n"
+		"  -H, --header 'NAME: VALUE'  add a header to every response, repeatable (at most\n"
+		"                            1024 bytes each, 2048 in all with the --cors origin)\n"
 		"      --cors [ORIGIN]       allow cross-origin requests (default origin *)\n"
 		"      --fallback FILE       answer missing non-asset paths with FILE (single-page apps)\n"
 		"      --pretty-urls         serve /about from about.html\n"
@@ -172,55 +177,133 @@ static void usage(FILE *out)
 		"reopens the log files; SIGUSR2 starts a new binary on the same sockets.\n");
 }
 
-static void die_usage(const char *fmt, const char *arg)
+/* Arguments end up quoted in messages: control bytes there (a -H value
+ * with CRLF) are shown as '?' so the message stays one line. */
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t cap, int rc,
+						      const char *fmt, ...)
 {
-	fprintf(stderr, "server: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'server --help' for more information.\n");
-	exit(2);
+	va_list ap;
+
+	if (!cap)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return rc;
 }
 
-static unsigned long parse_num(const char *s, const char *what, unsigned long lo, unsigned long hi)
+struct parser {
+	struct config *c;
+	char *err;
+	size_t cap;
+	size_t headers_len; /* strlen(c->extra_headers) */
+};
+
+static int no_memory(struct parser *p)
+{
+	return fail(p->err, p->cap, CONFIG_ERR_START, "out of memory");
+}
+
+static int parse_num(struct parser *p, const char *s, const char *what, unsigned long lo,
+		     unsigned long hi, unsigned long *v)
 {
 	char *end;
 	errno = 0;
 	if (*s < '0' || *s > '9')
 		goto bad;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end != '\0' || v < lo || v > hi)
+	*v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || *v < lo || *v > hi)
 		goto bad;
-	return v;
+	return 0;
 bad:
-	fprintf(stderr, "server: invalid %s '%s' (expected %lu-%lu)\n", what, s, lo, hi);
-	exit(2);
+	return fail(p->err, p->cap, CONFIG_ERR_VALUE, "invalid %s '%s' (expected %lu-%lu)", what, s,
+		    lo, hi);
 }
 
-static const char *resolve_root(const char *dir)
+/* The options that take a number: its bounds, and the field it sets. */
+struct num_option {
+	int opt;
+	const char *what; /* for "invalid <what> '<value>'" */
+	unsigned long lo, hi;
+	size_t offset, size;
+};
+
+/* The field's size, which must be 4 or 8 bytes: any other size asks for
+ * an array too large to exist, which stops the build. */
+#define FIELD_SIZE(f) sizeof(char[sizeof(f) == 4 || sizeof(f) == 8 ? sizeof(f) : -1])
+#define NUM(opt, what, lo, hi, field)                                                              \
+	{ opt, what, lo, hi, offsetof(struct config, field),                                       \
+	  FIELD_SIZE(((struct config *)0)->field) }
+
+static const struct num_option num_options[] = {
+	NUM('p', "port", 1, 65535, port),
+	NUM('t', "thread count", 1, 256, threads),
+	NUM(OPT_MAX_CONNS, "connection limit", 1, 1000000, max_conns),
+	NUM(OPT_MAX_HEAD, "head size", 1024, 1048576, max_head),
+	NUM(OPT_MAX_HEADERS, "header count", 1, 1000, max_headers),
+	NUM(OPT_MAX_BODY, "body size", 0, ULONG_MAX, max_body),
+	NUM(OPT_HEAD_TIMEOUT, "timeout", 1, 86400, head_timeout),
+	NUM(OPT_KEEPALIVE_TIMEOUT, "timeout", 1, 86400, keepalive_timeout),
+	NUM(OPT_SEND_TIMEOUT, "timeout", 1, 86400, send_timeout),
+	NUM(OPT_GRACE, "grace period", 0, 86400, grace),
+	NUM(OPT_MAX_AGE, "max-age", 0, 2147483647, max_age),
+	NUM(OPT_CACHE, "cache size", 0, ULONG_MAX, cache_bytes),
+	NUM(OPT_REDIRECT_HTTP, "port", 1, 65535, redirect_port),
+};
+
+/* If opt takes a number, parses arg into its field (int, unsigned, long
+ * or uint64_t: the bounds keep the value representable in each) and
+ * returns true with *rc set. */
+static bool opt_number(struct parser *p, int opt, const char *arg, int *rc)
+{
+	for (size_t i = 0; i < sizeof num_options / sizeof num_options[0]; i++) {
+		const struct num_option *o = &num_options[i];
+		unsigned long v = 0;
+		if (o->opt != opt)
+			continue;
+		*rc = parse_num(p, arg, o->what, o->lo, o->hi, &v);
+		if (*rc == 0 && o->size == sizeof(uint32_t)) {
+			uint32_t x = (uint32_t)v;
+			memcpy((char *)p->c + o->offset, &x, sizeof x);
+		} else if (*rc == 0) {
+			uint64_t x = v;
+			memcpy((char *)p->c + o->offset, &x, sizeof x);
+		}
+		return true;
+	}
+	return false;
+}
+
+static int resolve_root(struct parser *p, const char *dir)
 {
 	struct stat st;
-	char *real;
-	int fd;
+	int fd, e;
 
-	if (stat(dir, &st) < 0) {
-		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
-		exit(1);
-	}
+	if (stat(dir, &st) < 0)
+		goto fail;
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(ENOTDIR));
-		exit(1);
+		errno = ENOTDIR;
+		goto fail;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || access(dir, R_OK | X_OK) < 0) {
-		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
-		exit(1);
-	}
+	if (fd < 0)
+		goto fail;
+	e = access(dir, R_OK | X_OK) < 0 ? errno : 0;
 	close(fd);
-	real = realpath(dir, NULL);
-	if (!real) {
-		fprintf(stderr, "server: document root '%s': %s\n", dir, strerror(errno));
-		exit(1);
+	if (e) {
+		errno = e;
+		goto fail;
 	}
-	return real;
+	p->c->root = realpath(dir, NULL);
+	if (!p->c->root)
+		goto fail;
+	return 0;
+fail:
+	return fail(p->err, p->cap, CONFIG_ERR_START, "document root '%s': %s", dir,
+		    strerror(errno));
 }
 
 /* A header value may not break the header block. */
@@ -232,51 +315,171 @@ static bool valid_value(const char *v)
 	return true;
 }
 
-static void add_index(struct config *c, const char *name)
+/* tchar of RFC 9110 section 5.6.2. */
+static bool is_tchar(char ch)
 {
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static int add_index(struct parser *p, const char *name)
+{
+	struct config *c = p->c;
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		die_usage("invalid index name '%s' (a file name, no '/')", name);
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "invalid index name '%s' (a file name, no '/')", name);
 	const char **n = realloc(c->indexes, (c->nindexes + 1) * sizeof *n);
 	if (!n)
-		exit(1);
+		return no_memory(p);
 	n[c->nindexes++] = name;
 	c->indexes = n;
+	return 0;
 }
 
 /* -H 'Name: value': the name must be a token, the value free of control
- * characters; both are kept as one ready "Name: value\r\n" line. */
-static void add_header(struct config *c, const char *arg)
+ * characters; both are kept as one ready "Name: value\r\n" line. The
+ * bounds keep every response head within its buffer. */
+static int add_header(struct parser *p, const char *arg)
 {
+	struct config *c = p->c;
 	const char *colon = strchr(arg, ':');
-	static const char tchar[] = "!#$%&'*+-.^_`|~";
 	if (!colon || colon == arg)
-		die_usage("invalid header '%s' (expected 'Name: value')", arg);
-	for (const char *p = arg; p < colon; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      strchr(tchar, *p)))
-			die_usage("invalid header name in '%s'", arg);
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "invalid header '%s' (expected 'Name: value')", arg);
+	for (const char *q = arg; q < colon; q++)
+		if (!is_tchar(*q))
+			return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid header name in '%s'",
+				    arg);
 	const char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (!valid_value(v))
-		die_usage("invalid header value in '%s'", arg);
-	size_t old = strlen(c->extra_headers);
-	size_t add = (size_t)(colon - arg) + 2 + strlen(v) + 2;
-	char *buf = malloc(old + add + 1);
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid header value in '%s'", arg);
+	int name_len = (int)(colon - arg);
+	size_t line = (size_t)name_len + 2 + strlen(v);
+	if (line > CONFIG_HEADER_MAX)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "-H header '%.*s' is too long: %zu bytes, at most %d", name_len, arg,
+			    line, CONFIG_HEADER_MAX);
+	size_t old = p->headers_len, total = old + line + 2;
+	if (total > CONFIG_HEADERS_MAX)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "-H headers are too long: %zu bytes in all, at most %d", total,
+			    CONFIG_HEADERS_MAX);
+	char *buf = old ? realloc((char *)c->extra_headers, total + 1) : malloc(total + 1);
 	if (!buf)
-		exit(1);
-	snprintf(buf, old + add + 1, "%s%.*s: %s\r\n", c->extra_headers, (int)(colon - arg), arg, v);
-	if (old)
-		free((void *)c->extra_headers);
+		return no_memory(p);
+	snprintf(buf + old, total + 1 - old, "%.*s: %s\r\n", name_len, arg, v);
 	c->extra_headers = buf;
+	p->headers_len = total;
+	return 0;
 }
 
-void config_parse(int argc, char **argv, struct config *c)
+static int set_cors(struct parser *p, const char *origin)
 {
+	if (!*origin || !valid_value(origin))
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid --cors origin '%s'", origin);
+	p->c->cors_origin = origin;
+	return 0;
+}
+
+/* A path relative to the root, with or without its '/'. */
+static int set_fallback(struct parser *p, const char *arg)
+{
+	size_t n = strlen(arg);
+	char *f = malloc(n + 2);
+	if (!f)
+		return no_memory(p);
+	snprintf(f, n + 2, "%s%s", arg[0] == '/' ? "" : "/", arg);
+	free((void *)p->c->fallback);
+	p->c->fallback = f;
+	return 0;
+}
+
+static int set_sendfile(struct parser *p, const char *arg)
+{
+	if (strcmp(arg, "on") == 0)
+		p->c->sendfile = SENDFILE_ON;
+	else if (strcmp(arg, "off") == 0)
+		p->c->sendfile = SENDFILE_OFF;
+	else if (strcmp(arg, "auto") == 0)
+		p->c->sendfile = SENDFILE_AUTO;
+	else
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "--sendfile takes 'on', 'off' or 'auto', not '%s'", arg);
+	return 0;
+}
+
+/* --health and --metrics: a path a request line can carry as it is. */
+static int set_page(struct parser *p, const char **field, const char *arg, const char *opt,
+		    const char *example)
+{
+	if (arg[0] != '/' || !valid_value(arg) || strpbrk(arg, " ?#"))
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "%s takes a path like %s, not '%s'",
+			    opt, example, arg);
+	*field = arg;
+	return 0;
+}
+
+/* getopt_long returned '?' or ':' for the element before optind. */
+static int bad_option(struct parser *p, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	if (opt == ':')
+		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "option '%s' needs a value", arg);
+	/* A known short option in optopt means a long one given "=value". */
+	if (optopt >= 256 || (optopt > 0 && optopt != ':' && strchr(SHORT_OPTIONS, optopt)))
+		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "option '%.*s' takes no value",
+			    (int)strcspn(arg, "="), arg);
+	if (optopt)
+		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "unknown option '-%c'", optopt);
+	return fail(p->err, p->cap, CONFIG_ERR_OPTION, "unknown option '%s'", arg);
+}
+
+/* Checks across options, and what their absence implies. */
+static int finish(struct parser *p, const char *root, bool pid_given)
+{
+	struct config *c = p->c;
+	int rc;
+
+	if (!c->tls_cert != !c->tls_key)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "--tls-cert and --tls-key go together");
+	if (c->tls_cert && !tls_available())
+		return fail(p->err, p->cap, CONFIG_ERR_VALUE,
+			    "TLS is not available: this server was built without OpenSSL");
+	if (c->redirect_port && !c->tls_cert)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "--redirect-http needs --tls-cert and --tls-key");
+	if (c->redirect_port && c->unix_socket)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "--redirect-http does not go with --unix-socket");
+	size_t total = p->headers_len + (c->cors_origin ? strlen(c->cors_origin) : 0);
+	if (total > CONFIG_HEADERS_MAX)
+		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+			    "-H headers and the --cors origin are too long: %zu bytes in all, "
+			    "at most %d",
+			    total, CONFIG_HEADERS_MAX);
+	if (c->nindexes == 0 && (rc = add_index(p, "index.html")) < 0)
+		return rc;
+	if (!c->daemon && !pid_given)
+		c->pid_file = NULL;
+	if (c->daemon && !c->log_file)
+		c->log_file = "server.log";
+	if (c->daemon && !c->error_log && c->log_format == LOG_FORMAT_COMBINED)
+		c->error_log = "server.error.log";
+	if (c->probe)
+		return 0; /* a health check needs no document root */
+	return resolve_root(p, root);
+}
+
+int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t err_cap)
+{
+	struct parser p = { .c = c, .err = err, .cap = err_cap };
 	const char *root = "./web";
 	bool pid_given = false;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int opt;
+	int opt, rc = 0;
 
 	*c = (struct config){
 		.port = 3000,
@@ -300,51 +503,35 @@ void config_parse(int argc, char **argv, struct config *c)
 		.unix_socket_mode = 0660,
 		.sandbox = true,
 	};
+	if (err_cap)
+		err[0] = '\0';
+	/* optind 0 makes glibc's getopt start over, whatever an earlier call
+	 * (a test, a fuzzer) left behind. */
+	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:ba:t:H:u:lhV", options, NULL)) != -1) {
+	while (rc == 0 && (opt = getopt_long(argc, argv, ":" SHORT_OPTIONS, options, NULL)) != -1) {
+		if (opt_number(&p, opt, optarg, &rc))
+			continue;
 		switch (opt) {
-		case 'p': c->port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case 'd': root = optarg; break;
 		case 'b': c->daemon = true; break;
 		case 'a': c->addr = optarg; break;
-		case 't': c->threads = (int)parse_num(optarg, "thread count", 1, 256); break;
 		case OPT_PID_FILE: c->pid_file = optarg; pid_given = true; break;
 		case OPT_LOG_FILE: c->log_file = optarg; break;
-		case OPT_MAX_CONNS: c->max_conns = (unsigned)parse_num(optarg, "connection limit", 1, 1000000); break;
-		case OPT_MAX_HEAD: c->max_head = (unsigned)parse_num(optarg, "head size", 1024, 1048576); break;
-		case OPT_MAX_HEADERS: c->max_headers = (unsigned)parse_num(optarg, "header count", 1, 1000); break;
-		case OPT_MAX_BODY: c->max_body = parse_num(optarg, "body size", 0, ULONG_MAX); break;
-		case OPT_HEAD_TIMEOUT: c->head_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
-		case OPT_KEEPALIVE_TIMEOUT: c->keepalive_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
-		case OPT_SEND_TIMEOUT: c->send_timeout = (unsigned)parse_num(optarg, "timeout", 1, 86400); break;
-		case OPT_GRACE: c->grace = (unsigned)parse_num(optarg, "grace period", 0, 86400); break;
-		case OPT_MAX_AGE: c->max_age = (long)parse_num(optarg, "max-age", 0, 2147483647); break;
 		case OPT_DOTFILES: c->dotfiles = true; break;
 		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
 		case OPT_NO_SMART_CACHE: c->smart_cache = false; break;
 		case 'l': c->list = true; break;
 		case OPT_PRETTY_URLS: c->pretty_urls = true; break;
-		case OPT_INDEX: add_index(c, optarg); break;
-		case 'H': add_header(c, optarg); break;
+		case OPT_INDEX: rc = add_index(&p, optarg); break;
+		case 'H': rc = add_header(&p, optarg); break;
 		case OPT_CORS:
 			/* "--cors ORIGIN" as well as "--cors=ORIGIN" and "--cors". */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
-			c->cors_origin = optarg ? optarg : "*";
-			if (!valid_value(c->cors_origin))
-				die_usage("invalid --cors origin '%s'", c->cors_origin);
+			rc = set_cors(&p, optarg ? optarg : "*");
 			break;
-		case OPT_FALLBACK: {
-			/* A path relative to the root, with or without its '/'. */
-			size_t n = strlen(optarg);
-			char *f = malloc(n + 2);
-			if (!f)
-				exit(1);
-			snprintf(f, n + 2, "%s%s", optarg[0] == '/' ? "" : "/", optarg);
-			free((void *)c->fallback);
-			c->fallback = f;
-			break;
-		}
+		case OPT_FALLBACK: rc = set_fallback(&p, optarg); break;
 		case OPT_MIME_TYPES: c->mime_types = optarg; break;
 		case OPT_COMPRESS: c->compress = true; break;
 		case OPT_NO_COMPRESS: c->compress = false; break;
@@ -352,12 +539,16 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_PROBE: c->probe = optarg; break;
 		case OPT_LOG_FORMAT:
 			if (log_format_parse(optarg, &c->log_format) < 0)
-				die_usage("--log-format takes 'default', 'combined' or 'json', not '%s'", optarg);
+				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
+					  "--log-format takes 'default', 'combined' or 'json', "
+					  "not '%s'",
+					  optarg);
 			break;
 		case OPT_ERROR_LOG: c->error_log = optarg; break;
 		case 'u':
 			if (!*optarg || *optarg == ':')
-				die_usage("--user takes USER or USER:GROUP, not '%s'", optarg);
+				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
+					  "--user takes USER or USER:GROUP, not '%s'", optarg);
 			c->user = optarg;
 			break;
 		case OPT_CHROOT: c->chroot = optarg; break;
@@ -365,98 +556,91 @@ void config_parse(int argc, char **argv, struct config *c)
 		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
 		case OPT_TLS_CERT: c->tls_cert = optarg; break;
 		case OPT_TLS_KEY: c->tls_key = optarg; break;
-		case OPT_REDIRECT_HTTP: c->redirect_port = (int)parse_num(optarg, "port", 1, 65535); break;
 		case OPT_UNIX_SOCKET_MODE: {
 			char *end;
 			unsigned long m = strtoul(optarg, &end, 8);
 			if (!*optarg || *end || m > 0777)
-				die_usage("--unix-socket-mode takes an octal mode like 660, not '%s'", optarg);
+				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
+					  "--unix-socket-mode takes an octal mode like 660, "
+					  "not '%s'",
+					  optarg);
 			c->unix_socket_mode = (unsigned)m;
 			break;
 		}
 		case OPT_HEALTH:
-			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
-				die_usage("--health takes a path like /healthz, not '%s'", optarg);
-			c->health = optarg;
+			rc = set_page(&p, &c->health, optarg, "--health", "/healthz");
 			break;
 		case OPT_METRICS:
-			if (optarg[0] != '/' || !valid_value(optarg) || strpbrk(optarg, " ?#"))
-				die_usage("--metrics takes a path like /metrics, not '%s'", optarg);
-			c->metrics = optarg;
+			rc = set_page(&p, &c->metrics, optarg, "--metrics", "/metrics");
 			break;
-		case OPT_SENDFILE:
-			if (strcmp(optarg, "on") == 0)
-				c->sendfile = SENDFILE_ON;
-			else if (strcmp(optarg, "off") == 0)
-				c->sendfile = SENDFILE_OFF;
-			else if (strcmp(optarg, "auto") == 0)
-				c->sendfile = SENDFILE_AUTO;
-			else
-				die_usage("--sendfile takes 'on', 'off' or 'auto', not '%s'", optarg);
-			break;
-		case OPT_CACHE: c->cache_bytes = parse_num(optarg, "cache size", 0, ULONG_MAX); break;
+		case OPT_SENDFILE: rc = set_sendfile(&p, optarg); break;
 		case OPT_ACCESS_LOG:
 			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-				die_usage("--access-log takes 'on' or 'off', not '%s'", optarg);
+				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
+					  "--access-log takes 'on' or 'off', not '%s'", optarg);
 			c->access_log = strcmp(optarg, "on") == 0;
 			break;
-		case 'h': usage(stdout); exit(0);
-		case 'V':
-			printf("%s\nfeatures:%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
-			       compress_features(),
-#ifdef HAVE_CRYPT
-			       " basic-auth"
-#else
-			       ""
-#endif
-			);
-			exit(0);
-		case ':':
-			fprintf(stderr, "server: option '%s' needs a value\n", argv[optind - 1]);
-			usage(stderr);
-			exit(2);
-		default:
-			if (optopt)
-				fprintf(stderr, "server: unknown option '-%c'\n", optopt);
-			else
-				fprintf(stderr, "server: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			exit(2);
+		case 'h': rc = CONFIG_HELP; break;
+		case 'V': rc = CONFIG_VERSION; break;
+		default: rc = bad_option(&p, opt, argv); break;
 		}
 	}
-	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!c->tls_cert != !c->tls_key)
-		die_usage("%s", "--tls-cert and --tls-key go together");
-	if (c->tls_cert && !tls_available()) {
-		fprintf(stderr, "server: TLS is not available: this server was built without OpenSSL\n");
+	if (rc == 0 && optind < argc)
+		rc = fail(err, err_cap, CONFIG_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (rc == 0)
+		rc = finish(&p, root, pid_given);
+	if (rc != 0)
+		config_free(c);
+	return rc;
+}
+
+void config_parse(int argc, char **argv, struct config *c)
+{
+	char err[4096];
+	int rc = config_parse_args(argc, argv, c, err, sizeof err);
+
+	switch (rc) {
+	case 0:
+		return;
+	case CONFIG_HELP:
+		usage(stdout);
+		exit(0);
+	case CONFIG_VERSION:
+		printf("%s\nfeatures:%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
+		       compress_features(),
+#ifdef HAVE_CRYPT
+		       " basic-auth"
+#else
+		       ""
+#endif
+		);
+		exit(0);
+	case CONFIG_ERR_USAGE:
+		fprintf(stderr, "server: %s\nTry 'server --help' for more information.\n", err);
 		exit(2);
+	case CONFIG_ERR_OPTION:
+		fprintf(stderr, "server: %s\n", err);
+		usage(stderr);
+		exit(2);
+	case CONFIG_ERR_VALUE:
+		fprintf(stderr, "server: %s\n", err);
+		exit(2);
+	default:
+		fprintf(stderr, "server: %s\n", err);
+		exit(1);
 	}
-	if (c->redirect_port && !c->tls_cert)
-		die_usage("%s", "--redirect-http needs --tls-cert and --tls-key");
-	if (c->redirect_port && c->unix_socket)
-		die_usage("%s", "--redirect-http does not go with --unix-socket");
-	if (c->nindexes == 0)
-		add_index(c, "index.html");
-	if (!c->daemon && !pid_given)
-		c->pid_file = NULL;
-	if (c->daemon && !c->log_file)
-		c->log_file = "server.log";
-	if (c->daemon && !c->error_log && c->log_format == LOG_FORMAT_COMBINED)
-		c->error_log = "server.error.log";
-	if (c->probe)
-		return; /* a health check needs no document root */
-	c->root = resolve_root(root);
 }
 
 void config_free(struct config *c)
 {
 	free(c->indexes);
 	free((void *)c->fallback);
-	if (c->extra_headers[0])
+	if (c->extra_headers && c->extra_headers[0])
 		free((void *)c->extra_headers);
 	free((void *)c->root);
 	c->indexes = NULL;
+	c->nindexes = 0;
+	c->fallback = NULL;
 	c->extra_headers = "";
 	c->root = NULL;
 }

@@ -3,6 +3,7 @@
 #define CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "access_log.h"
@@ -66,12 +67,35 @@ struct config {
 	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
 };
 
-/* Fills *c from argv. Prints usage and exits 0 for --help, the version for
- * --version; prints a message and exits 2 for a bad option or value and 1
- * for a document root that cannot be used. */
+/* -H lines ("Name: value", as sent) may be this long each, and all of them
+ * (with their CRLF) plus the --cors origin this long together, so the
+ * server's own headers always fit the response head. */
+#define CONFIG_HEADER_MAX 1024
+#define CONFIG_HEADERS_MAX 2048
+
+/* What config_parse_args returns besides 0; each error says how the
+ * command line wrapper reports it. */
+enum config_result {
+	CONFIG_HELP = 1,          /* -h: nothing after it was looked at */
+	CONFIG_VERSION = 2,       /* -V: likewise */
+	CONFIG_ERR_USAGE = -1,    /* bad value: exit 2, with a pointer to --help */
+	CONFIG_ERR_VALUE = -2,    /* number out of range, feature not built: exit 2 */
+	CONFIG_ERR_OPTION = -3,   /* unknown option or missing value: exit 2, usage */
+	CONFIG_ERR_START = -4,    /* unusable document root, no memory: exit 1 */
+};
+
+/* Fills *c from argv without printing or exiting, and without getopt state
+ * left from an earlier call. Returns 0 (free *c with config_free), or an
+ * enum config_result with *c already freed; errors leave a one-line
+ * message naming the option in err. argv may be permuted. */
+int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t err_cap);
+
+/* config_parse_args for main: prints usage and exits 0 for --help, the
+ * version for --version; prints "server: <message>" and exits 2 for a bad
+ * option or value and 1 for a document root that cannot be used. */
 void config_parse(int argc, char **argv, struct config *c);
 
-/* Frees what config_parse allocated. */
+/* Frees what config_parse allocated; harmless to call again. */
 void config_free(struct config *c);
 
 #endif

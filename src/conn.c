@@ -52,6 +52,12 @@ struct conn_io {
 	size_t out_head;  /* header bytes sent */
 	unsigned out_seg; /* segment being sent */
 	uint64_t out_off; /* bytes of that segment sent */
+	uint64_t sent;      /* bytes of this response written to the socket */
+	uint64_t body_sent; /* of them, body segment bytes */
+	uint64_t win_acked; /* bytes the client had taken at the window's start */
+	uint32_t win_start; /* second the send-rate window started */
+	uint32_t resume_at; /* WAITING without a job: second to start sending */
+	bool logged;        /* the access log has this response */
 	char head[IO_HEAD_CAP];
 	char extra[IO_EXTRA_CAP];
 	char rbuf[]; /* cfg->max_head bytes */
@@ -94,6 +100,9 @@ static struct conn_io *io_get(struct worker *w)
 	io->cont_left = 0;
 	io->resp.fd = -1;
 	io->resp.blob = NULL;
+	io->resp.job = NULL;
+	io->resume_at = 0;
+	io->logged = true; /* nothing to log yet */
 	return io;
 }
 
@@ -143,6 +152,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 		return NULL;
 	}
 	memset(c, 0, sizeof *c);
+	c->id = ++w->next_conn_id;
 	c->fd = fd;
 	c->state = CONN_READING;
 	c->flags = CONN_READABLE | CONN_WRITABLE;
@@ -181,10 +191,63 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 	return c;
 }
 
+static void peer_ip(const struct conn *c, char *out, size_t cap)
+{
+	if (c->family == AF_INET) {
+		/* The common case by hand: inet_ntop costs more per request. */
+		char *p = out;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = c->addr[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
+	if (c->family != AF_INET6)
+		snprintf(out, cap, "unix:"); /* a unix socket peer has no address */
+	else if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
+		snprintf(out, cap, "-");
+}
+
+/* One access-log line and the metrics for the response in io, with the
+ * body bytes really sent: a response the client abandoned is logged too,
+ * with what it got (as nginx does). */
+static void log_response(struct worker *w, struct conn *c, uint64_t bytes)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+	char ip[INET6_ADDRSTRLEN];
+
+	io->logged = true;
+	metrics_response(&w->metrics, resp->status, bytes);
+	if (w->cfg->access_log) {
+		struct log_entry e = {
+			.iso = w->iso,
+			.ip = ip,
+			.method = io->log_method,
+			.path = io->log_path,
+			.target = io->log_target,
+			.minor = io->log_minor,
+			.status = resp->status,
+			.referer = io->log_referer,
+			.user_agent = io->log_agent,
+			.bytes = bytes,
+		};
+		peer_ip(c, ip, sizeof ip);
+		access_log_request(&w->log, &e);
+	}
+}
+
 static void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->io && !c->io->logged && c->state == CONN_SENDING)
+		log_response(w, c, c->io->body_sent);
 	if (c->tls) {
 		tls_close(c->tls);
 		c->tls = NULL;
@@ -217,28 +280,6 @@ void conn_reap(struct worker *w)
 	}
 }
 
-static void peer_ip(const struct conn *c, char *out, size_t cap)
-{
-	if (c->family == AF_INET) {
-		/* The common case by hand: inet_ntop costs more per request. */
-		char *p = out;
-		for (int i = 0; i < 4; i++) {
-			unsigned v = c->addr[i];
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
-			*p++ = i < 3 ? '.' : '\0';
-		}
-		return;
-	}
-	if (c->family != AF_INET6)
-		snprintf(out, cap, "unix:"); /* a unix socket peer has no address */
-	else if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
-		snprintf(out, cap, "-");
-}
-
 /* Prepares the response buffer and builds the response into it. status 0:
  * serve the request; otherwise an error response with that status. */
 static int respond(struct worker *w, struct conn *c, const struct http_head *h,
@@ -247,16 +288,21 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	struct conn_io *io = c->io;
 	struct response *resp = &io->resp;
 
+	io->resume_at = 0;
 	resp->head = io->head;
 	resp->head_cap = sizeof io->head;
 	resp->head_len = 0;
 	resp->fd = -1;
 	resp->blob = NULL;
+	resp->job = NULL;
+	resp->delay = 0;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	resp->close = must_close || !r || !r->keep_alive || (c->flags & CONN_DRAIN);
 	w->serve.date = w->date;
 	w->serve.now = w->now;
+	w->serve.wall = w->wall_ts;
+	w->serve.client = c->addr;
 	w->serve.keep_alive_10 = r && r->minor == 0 && r->keep_alive;
 	if (status)
 		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
@@ -264,10 +310,47 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 		serve_redirect_https(&w->serve, r, w->cfg->port, resp);
 	else
 		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
+	if (resp->job) {
+		/* Work for a helper thread: this connection waits for it. */
+		struct pool_job *j = serve_job_base(resp->job);
+		resp->job = NULL;
+		j->owner = w;
+		j->target = c;
+		j->gen = c->id;
+		j->done = worker_job_done;
+		if (pool_submit(j)) {
+			c->stamp = w->now;
+			return CONN_WAITING;
+		}
+		/* The pool is full: serve again with the job marked as not
+		 * run, which gives the identity form or a 503. */
+		struct serve_job *job = serve_job_of(j), *outer = w->serve.done;
+		serve_job_reject(job);
+		w->serve.done = job;
+		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
+		w->serve.done = outer;
+		serve_job_free(job);
+		if (resp->job) { /* another step wants a job too: not now */
+			serve_job_free(resp->job);
+			resp->job = NULL;
+			response_release(resp);
+			serve_error(&w->serve, 503, r && r->method == HTTP_HEAD, resp);
+		}
+	}
 	if (resp->overflow) {
+		/* Too much for the header block (the operator's -H lines are
+		 * bounded at start-up, so this is a bug): a fixed answer that
+		 * always fits. */
+		static const char fixed[] = "HTTP/1.1 500 Internal Server Error\r\n"
+					    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 		response_release(resp);
+		resp->nsegs = 0;
+		resp->body_len = 0;
 		resp->close = true;
-		serve_error(&w->serve, 500, false, resp);
+		resp->status = 500;
+		memcpy(resp->head, fixed, sizeof fixed - 1);
+		resp->head_len = sizeof fixed - 1;
+		resp->overflow = false;
 	}
 	/* Nagle's algorithm would hold the tail of a response sent in several
 	 * writes, or of the next response on this connection; a single write
@@ -293,8 +376,15 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	io->out_head = 0;
 	io->out_seg = 0;
 	io->out_off = 0;
+	io->sent = io->body_sent = io->win_acked = 0;
+	io->win_start = w->now;
+	io->logged = false;
 	c->stamp = w->now;
-	c->outq = 0;
+	if (resp->delay) {
+		/* Held back (a failed login): the sweep sends it later. */
+		io->resume_at = w->now + resp->delay;
+		return CONN_WAITING;
+	}
 	return CONN_SENDING;
 }
 
@@ -392,6 +482,12 @@ static int try_request(struct worker *w, struct conn *c)
 			io->head_len = io->rlen;
 			return respond(w, c, &h, &r, 413, true);
 		}
+		if (r.content_length && r.expect_continue && status) {
+			/* Refused whatever the body holds: answer now, without
+			 * inviting the body (RFC 9110 section 10.1.1), and close. */
+			io->head_len = io->rlen;
+			return respond(w, c, &h, &r, status, true);
+		}
 		if (r.content_length) {
 			c->discard = r.content_length;
 			if (r.expect_continue)
@@ -484,25 +580,8 @@ static int finish_response(struct worker *w, struct conn *c)
 {
 	struct conn_io *io = c->io;
 	struct response *resp = &io->resp;
-	char ip[INET6_ADDRSTRLEN];
 
-	metrics_response(&w->metrics, resp->status, resp->body_len);
-	if (w->cfg->access_log) {
-		struct log_entry e = {
-			.iso = w->iso,
-			.ip = ip,
-			.method = io->log_method,
-			.path = io->log_path,
-			.target = io->log_target,
-			.minor = io->log_minor,
-			.status = resp->status,
-			.referer = io->log_referer,
-			.user_agent = io->log_agent,
-			.bytes = resp->body_len, /* 0 for HEAD and 304 */
-		};
-		peer_ip(c, ip, sizeof ip);
-		access_log_request(&w->log, &e);
-	}
+	log_response(w, c, resp->body_len); /* all of it (0 for HEAD and 304) */
 	response_release(resp);
 	c->nreq++;
 	io->rlen -= io->head_len;
@@ -534,12 +613,14 @@ static int finish_response(struct worker *w, struct conn *c)
 static void advance(struct conn_io *io, size_t n)
 {
 	struct response *resp = &io->resp;
+	io->sent += n;
 	size_t h = resp->head_len - io->out_head;
 	if (h) {
 		size_t k = n < h ? n : h;
 		io->out_head += k;
 		n -= k;
 	}
+	io->body_sent += n;
 	while (n && io->out_seg < resp->nsegs) {
 		uint64_t left = resp->segs[io->out_seg].len - io->out_off;
 		if (n < left) {
@@ -794,6 +875,7 @@ static void conn_run(struct worker *w, struct conn *c)
 		switch (c->state) {
 		case CONN_HANDSHAKE: next = on_handshake(w, c); break;
 		case CONN_READING: next = on_reading(w, c); break;
+		case CONN_WAITING: next = STEP_WAIT; break;
 		case CONN_SENDING: next = c->tls ? on_sending_tls(w, c) : on_sending(w, c); break;
 		case CONN_LINGERING: next = on_lingering(w, c); break;
 		default: return;
@@ -833,6 +915,51 @@ void conn_on_event(struct worker *w, struct conn *c, uint32_t events)
 	conn_run(w, c);
 }
 
+/* A response must reach the client at CONN_SEND_MIN_RATE on average over
+ * each --send-timeout window: what the kernel still queues for the socket
+ * does not count as delivered. A reader slower than that is closed. */
+static void send_rate_check(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	uint32_t window = w->cfg->send_timeout;
+	if (!io || w->now - io->win_start < window)
+		return;
+	int q = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0 || q < 0)
+		q = 0;
+	uint64_t acked = io->sent > (uint64_t)q ? io->sent - (uint64_t)q : 0;
+	uint64_t need = (uint64_t)window * CONN_SEND_MIN_RATE;
+	if (acked - io->win_acked < need) {
+		conn_close(w, c);
+		return;
+	}
+	io->win_acked = acked;
+	io->win_start = w->now;
+}
+
+void conn_job_finished(struct worker *w, struct pool_job *j)
+{
+	struct conn *c = j->target;
+	struct serve_job *job = serve_job_of(j);
+	if (c->state != CONN_WAITING || c->id != j->gen || (c->io && c->io->resume_at)) {
+		serve_job_free(job); /* the connection is gone */
+		return;
+	}
+	/* The head is still at the start of the buffer: parse it again and
+	 * serve the request with the job's result. */
+	struct conn_io *io = c->io;
+	struct http_head h = { .headers = w->headers, .max_headers = w->cfg->max_headers };
+	struct request r;
+	long rc = http_parse_request(io->rbuf, io->head_len, &h);
+	int status = rc > 0 ? http_request_read(&h, &r) : 400;
+	w->serve.done = job;
+	int next = respond(w, c, &h, rc > 0 ? &r : NULL, status, rc <= 0);
+	w->serve.done = NULL;
+	serve_job_free(job);
+	c->state = (uint8_t)next;
+	conn_run(w, c);
+}
+
 void conn_sweep(struct worker *w)
 {
 	const struct config *cfg = w->cfg;
@@ -858,23 +985,23 @@ void conn_sweep(struct worker *w)
 			if (idle > (partial || c->nreq == 0 ? cfg->head_timeout : cfg->keepalive_timeout))
 				conn_close(w, c);
 			break;
+		case CONN_WAITING:
+			/* Jobs end by themselves; at a stop the grace period
+			 * bounds the wait. A held-back response goes when due. */
+			if (w->stopping)
+				c->flags |= CONN_DRAIN;
+			if (c->io && c->io->resume_at &&
+			    ((int32_t)(w->now - c->io->resume_at) >= 0 || w->stopping)) {
+				c->io->resume_at = 0;
+				c->io->win_start = w->now;
+				c->state = CONN_SENDING;
+				conn_run(w, c);
+			}
+			break;
 		case CONN_SENDING:
 			if (w->stopping)
 				c->flags |= CONN_DRAIN;
-			if (idle >= 1) {
-				/* Edge-triggered writability comes only after a
-				 * third of a (large) send buffer drained; a slow
-				 * reader still makes progress when the kernel's
-				 * queue shrinks. */
-				int q;
-				if (ioctl(c->fd, SIOCOUTQ, &q) == 0 && (uint32_t)q != c->outq) {
-					if ((uint32_t)q < c->outq)
-						c->stamp = w->now;
-					c->outq = (uint32_t)q;
-				}
-			}
-			if (w->now - c->stamp > cfg->send_timeout)
-				conn_close(w, c);
+			send_rate_check(w, c);
 			break;
 		case CONN_LINGERING:
 			if (idle > LINGER_SECONDS)

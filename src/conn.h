@@ -1,6 +1,9 @@
 /* conn.h - a client connection as an explicit state machine:
  *   HANDSHAKE -> (HTTPS) the TLS handshake, driven by readiness
  *   READING   -> a request head (and any body to discard) arrives
+ *   WAITING   -> a helper thread does work for the response (a large
+ *                compression, a listing, a password check); the loop
+ *                resumes the connection when the job is handed back
  *   SENDING   -> the response's head and body go out
  *   LINGERING -> after a response that closes, read and drop what the
  *                client still sends, so the close does not reset it
@@ -12,12 +15,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "pool.h"
 #include "tls.h"
 #include "worker.h"
 
 enum conn_state {
 	CONN_HANDSHAKE,
 	CONN_READING,
+	CONN_WAITING,
 	CONN_SENDING,
 	CONN_LINGERING,
 	CONN_CLOSED,
@@ -34,6 +39,11 @@ enum conn_flag {
 	CONN_PEEKED = 128,  /* HTTPS: the first byte was checked for plain HTTP */
 };
 
+/* The slowest drain a response may have, in bytes a second averaged over
+ * --send-timeout: slower readers are closed, so none holds a response
+ * (and the memory behind it) for ever. */
+#define CONN_SEND_MIN_RATE 1024
+
 struct conn {
 	struct conn *prev, *next; /* the worker's list, for timeouts */
 	struct conn_io *io;       /* buffers, only while a request is active */
@@ -41,7 +51,7 @@ struct conn {
 	uint64_t discard;         /* request body bytes still to read and drop */
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
-	uint32_t outq;            /* unsent bytes at the last sweep (SENDING) */
+	uint32_t id;              /* tells a reused struct from the one a job was for */
 	int fd;
 	uint8_t state;            /* enum conn_state */
 	uint8_t flags;            /* enum conn_flag */
@@ -59,8 +69,13 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 /* Handles readiness (EPOLL* bits) and runs the state machine. */
 void conn_on_event(struct worker *w, struct conn *c, uint32_t events);
 
-/* Closes connections whose timeout has passed; when the worker is stopping,
- * also idle ones. */
+/* A job the connection waited on is back: serve the request with it, or
+ * drop it if the connection is gone. */
+void conn_job_finished(struct worker *w, struct pool_job *j);
+
+/* Closes connections whose timeout has passed (a response that drains
+ * slower than CONN_SEND_MIN_RATE over --send-timeout, too); when the
+ * worker is stopping, also idle ones. */
 void conn_sweep(struct worker *w);
 
 /* Closes every connection (end of the grace period). */

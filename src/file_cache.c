@@ -1,8 +1,9 @@
-/* file_cache.c - a hash table with LRU eviction, bounded in entries and in
- * bytes. Entries are trusted for FILE_CACHE_TTL seconds; after that the
- * caller re-opens the path (so a file replaced by rename is seen) and
- * compares device, inode, size and nanosecond mtime. A changed file is
- * therefore never served for more than FILE_CACHE_TTL seconds. */
+/* file_cache.c - a hash table with LRU eviction, bounded in entries, and a
+ * byte budget over every blob alive. Entries are trusted for
+ * FILE_CACHE_TTL seconds; after that the request is resolved again (so a
+ * file that appears in front of a fallback, or an index file of higher
+ * rank, is seen) and the file compared by device, inode, size and
+ * nanosecond mtime and ctime. */
 #include "file_cache.h"
 
 #include <errno.h>
@@ -14,21 +15,32 @@
 #include "http_cond.h"
 #include "http_date.h"
 
-static uint64_t hash_key(const char *p, size_t n)
+static uint64_t hash_key(const struct fc_key *k)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the path ... */
+	for (size_t i = 0; i < k->len; i++) {
+		h ^= (unsigned char)k->path[i];
 		h *= 1099511628211ULL;
 	}
-	return h;
+	/* ... then the other fields, which no path byte can stand for. */
+	h ^= (uint64_t)k->kind << 40 | (uint64_t)k->coding << 48 | (uint64_t)k->forced << 56;
+	h *= 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static bool key_eq(const struct fc_entry *e, uint64_t h, const struct fc_key *k)
+{
+	return e->hash == h && e->path_len == k->len && e->kind == k->kind &&
+	       e->coding == k->coding && e->forced == k->forced &&
+	       memcmp(e->path, k->path, k->len) == 0;
 }
 
 int file_cache_init(struct file_cache *fc, size_t max_count, size_t max_bytes, size_t max_file)
 {
 	memset(fc, 0, sizeof *fc);
+	pthread_mutex_init(&fc->lock, NULL);
 	fc->max_count = max_count;
-	fc->max_bytes = max_bytes;
+	fc->max_bytes = max_bytes ? max_bytes : FILE_CACHE_MIN_BUDGET;
 	fc->max_file = max_file;
 	if (max_bytes == 0 || max_count == 0)
 		return 0;
@@ -41,8 +53,24 @@ int file_cache_init(struct file_cache *fc, size_t max_count, size_t max_bytes, s
 
 void fc_blob_put(struct fc_blob *b)
 {
-	if (b && --b->refs == 0)
-		free(b);
+	if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (b->owner)
+		atomic_fetch_sub_explicit(&b->owner->held, b->cap, memory_order_relaxed);
+	free(b);
+}
+
+static void entry_free(struct fc_entry *e)
+{
+	fc_blob_put(e->body);
+	free(e->path); /* path, file and hdr share one allocation */
+	free(e);
+}
+
+void file_cache_release(struct fc_entry *e)
+{
+	if (e && atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+		entry_free(e);
 }
 
 static void lru_unlink(struct file_cache *fc, struct fc_entry *e)
@@ -69,76 +97,147 @@ static void lru_push(struct file_cache *fc, struct fc_entry *e)
 		fc->lru_tail = e;
 }
 
-void file_cache_remove(struct file_cache *fc, struct fc_entry *e)
+/* With the lock held: takes e out of the table and drops the cache's
+ * reference. */
+static void unlink_locked(struct file_cache *fc, struct fc_entry *e)
 {
+	if (!e->linked)
+		return;
 	struct fc_entry **pp = &fc->buckets[e->hash & (fc->nbuckets - 1)];
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
 	lru_unlink(fc, e);
+	e->linked = false;
 	fc->count--;
-	fc->bytes -= e->size;
-	fc_blob_put(e->body);
-	free(e->key); /* key, file and hdr share one allocation */
-	free(e);
+	fc->cached -= e->body ? e->body->cap : 0;
+	file_cache_release(e);
+}
+
+void file_cache_remove(struct file_cache *fc, struct fc_entry *e)
+{
+	pthread_mutex_lock(&fc->lock);
+	unlink_locked(fc, e);
+	pthread_mutex_unlock(&fc->lock);
 }
 
 void file_cache_destroy(struct file_cache *fc)
 {
+	if (!fc->max_bytes)
+		return;
+	pthread_mutex_lock(&fc->lock);
 	while (fc->lru_head)
-		file_cache_remove(fc, fc->lru_head);
+		unlink_locked(fc, fc->lru_head);
+	pthread_mutex_unlock(&fc->lock);
 	free(fc->buckets);
 	fc->buckets = NULL;
+	pthread_mutex_destroy(&fc->lock);
+	fc->max_bytes = 0;
 }
 
-/* One writer: a relaxed load and store, no locked instruction. */
-static void bump(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
-
-struct fc_entry *file_cache_find(struct file_cache *fc, const char *key, size_t key_len)
+struct fc_entry *file_cache_get(struct file_cache *fc, const struct fc_key *k)
 {
 	if (!fc->buckets)
 		return NULL;
-	uint64_t h = hash_key(key, key_len);
+	uint64_t h = hash_key(k);
+	pthread_mutex_lock(&fc->lock);
 	for (struct fc_entry *e = fc->buckets[h & (fc->nbuckets - 1)]; e; e = e->hnext) {
-		if (e->hash == h && e->key_len == key_len && memcmp(e->key, key, key_len) == 0) {
+		if (key_eq(e, h, k)) {
 			if (fc->lru_head != e) {
 				lru_unlink(fc, e);
 				lru_push(fc, e);
 			}
-			bump(&fc->hits);
+			atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+			pthread_mutex_unlock(&fc->lock);
+			atomic_fetch_add_explicit(&fc->hits, 1, memory_order_relaxed);
 			return e;
 		}
 	}
-	bump(&fc->misses);
+	pthread_mutex_unlock(&fc->lock);
+	atomic_fetch_add_explicit(&fc->misses, 1, memory_order_relaxed);
 	return NULL;
 }
 
 bool file_cache_same(const struct fc_entry *e, const struct stat *st)
 {
 	return e->dev == st->st_dev && e->ino == st->st_ino && e->file_size == (uint64_t)st->st_size &&
-	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t key_len,
-				const char *file, int fd, const struct stat *st, const char *type,
-				struct slice hdr_extra, uint32_t now)
+/* Reserves n bytes of the budget, evicting least recently used entries
+ * while that could help. */
+static bool reserve(struct file_cache *fc, size_t n)
 {
-	uint64_t size = (uint64_t)st->st_size;
-	if (!fc->buckets || size > fc->max_file || size > fc->max_bytes)
+	if (n > fc->max_bytes)
+		return false;
+	for (;;) {
+		size_t cur = atomic_load_explicit(&fc->held, memory_order_relaxed);
+		if (cur + n <= fc->max_bytes) {
+			if (atomic_compare_exchange_weak_explicit(&fc->held, &cur, cur + n,
+								  memory_order_relaxed,
+								  memory_order_relaxed))
+				return true;
+			continue;
+		}
+		if (!fc->buckets)
+			return false;
+		pthread_mutex_lock(&fc->lock);
+		/* What responses in flight hold alone cannot be evicted: when
+		 * that is already too much, refuse without emptying the cache. */
+		cur = atomic_load_explicit(&fc->held, memory_order_relaxed);
+		size_t pinned = cur > fc->cached ? cur - fc->cached : 0;
+		bool evicted = fc->lru_tail != NULL && pinned + n <= fc->max_bytes;
+		if (evicted)
+			unlink_locked(fc, fc->lru_tail);
+		pthread_mutex_unlock(&fc->lock);
+		if (!evicted)
+			return false;
+	}
+}
+
+struct fc_blob *file_cache_blob_new(struct file_cache *fc, size_t cap)
+{
+	if (!fc || !fc->max_bytes || !reserve(fc, cap)) {
+		if (fc)
+			atomic_fetch_add_explicit(&fc->refused, 1, memory_order_relaxed);
 		return NULL;
-	struct fc_blob *body = malloc(sizeof *body + (size ? size : 1));
-	if (!body)
+	}
+	struct fc_blob *b = malloc(sizeof *b + (cap ? cap : 1));
+	if (!b) {
+		atomic_fetch_sub_explicit(&fc->held, cap, memory_order_relaxed);
 		return NULL;
-	body->refs = 1;
-	body->len = size;
+	}
+	atomic_init(&b->refs, 1);
+	b->owner = fc;
+	b->cap = cap;
+	b->len = 0;
+	return b;
+}
+
+struct fc_blob *fc_blob_shrink(struct fc_blob *b)
+{
+	if (b->len >= b->cap)
+		return b;
+	struct fc_blob *nb = realloc(b, sizeof *b + (b->len ? b->len : 1));
+	if (!nb)
+		return b; /* keeps counting the larger size: still within the budget */
+	if (nb->owner)
+		atomic_fetch_sub_explicit(&nb->owner->held, nb->cap - nb->len, memory_order_relaxed);
+	nb->cap = nb->len;
+	return nb;
+}
+
+struct fc_blob *fc_blob_read(struct file_cache *fc, int fd, const struct stat *st)
+{
+	size_t size = (size_t)st->st_size;
+	struct fc_blob *b = file_cache_blob_new(fc, size);
+	if (!b)
+		return NULL;
 	size_t got = 0;
 	while (got < size) {
-		ssize_t n = pread(fd, body->data + got, size - got, (off_t)got);
+		ssize_t n = pread(fd, b->data + got, size - got, (off_t)got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -146,82 +245,109 @@ struct fc_entry *file_cache_add(struct file_cache *fc, const char *key, size_t k
 	struct stat after;
 	if (got != size || fstat(fd, &after) < 0 || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
 	    after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_size != st->st_size) {
-		free(body); /* changed while being read: serve it uncached */
+		fc_blob_put(b); /* changed while being read: serve it uncached */
 		return NULL;
 	}
-	return file_cache_add_blob(fc, key, key_len, file, st, type, hdr_extra, body, "", "", now);
+	b->len = size;
+	return b;
 }
 
-struct fc_entry *file_cache_add_blob(struct file_cache *fc, const char *key, size_t key_len,
-				     const char *file, const struct stat *st, const char *type,
-				     struct slice hdr_extra, struct fc_blob *body,
-				     const char *etag_suffix, const char *coding, uint32_t now)
+struct fc_blob *file_cache_read(struct file_cache *fc, int fd, const struct stat *st)
 {
-	uint64_t size = body->len;
-	if (!fc->buckets || size > fc->max_bytes) {
-		fc_blob_put(body);
+	if (!fc->buckets || (uint64_t)st->st_size > fc->max_file)
 		return NULL;
-	}
-	/* A key is in the cache once: a new version replaces the old. */
-	struct fc_entry *old = file_cache_find(fc, key, key_len);
-	if (old)
-		file_cache_remove(fc, old);
-	while (fc->lru_tail && (fc->count >= fc->max_count || fc->bytes + size > fc->max_bytes))
-		file_cache_remove(fc, fc->lru_tail);
+	return fc_blob_read(fc, fd, st);
+}
 
+struct fc_entry *file_cache_insert(struct file_cache *fc, const struct fc_key *k,
+				   const struct fc_meta *m, struct fc_blob *body)
+{
 	struct fc_entry *e = calloc(1, sizeof *e);
-	size_t file_len = strlen(file);
-	size_t hdr_cap = 512 + hdr_extra.len + strlen(coding);
-	char *mem = malloc(key_len + 1 + file_len + 1 + hdr_cap);
+	size_t file_len = strlen(m->file);
+	const char *cl = m->coding_lines ? m->coding_lines : "";
+	size_t hdr_cap = 512 + m->hdr_extra.len + strlen(cl) + strlen(m->type);
+	char *mem = malloc(k->len + 1 + file_len + 1 + hdr_cap);
 	if (!e || !mem) {
 		free(e);
 		free(mem);
 		fc_blob_put(body);
 		return NULL;
 	}
-	e->key = mem;
-	memcpy(e->key, key, key_len);
-	e->key[key_len] = '\0';
-	e->key_len = key_len;
-	e->file = mem + key_len + 1;
-	memcpy(e->file, file, file_len + 1);
+	const struct stat *st = m->st;
+	e->path = mem;
+	memcpy(e->path, k->path, k->len);
+	e->path[k->len] = '\0';
+	e->path_len = k->len;
+	e->kind = k->kind;
+	e->coding = k->coding;
+	e->forced = k->forced;
+	e->file = mem + k->len + 1;
+	memcpy(e->file, m->file, file_len + 1);
 	e->hdr = e->file + file_len + 1;
-	e->hash = hash_key(key, key_len);
-	e->checked = now;
+	e->hash = hash_key(k);
+	atomic_init(&e->checked, m->now);
+	e->born = m->now;
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
 	e->file_size = (uint64_t)st->st_size;
-	e->size = size;
+	e->size = body ? body->len : 0;
 	e->mtime = st->st_mtim;
-	e->type = type;
-	e->coding = coding;
-	e->etag_len = http_cond_etag(e->etag, (uint64_t)st->st_ino, (uint64_t)st->st_size,
-				     (int64_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	size_t sl = strlen(etag_suffix);
-	if (sl && e->etag_len + sl < sizeof e->etag) {
-		/* inside the quotes: "...-gzip" */
-		memcpy(e->etag + e->etag_len - 1, etag_suffix, sl);
-		e->etag_len += sl;
-		e->etag[e->etag_len - 1] = '"';
+	e->ctime = st->st_ctim;
+	e->type = m->type;
+	e->coding_lines = cl;
+	e->codings = m->codings;
+	if (m->etag) {
+		e->etag_len = strlen(m->etag) < sizeof e->etag ? strlen(m->etag) : 0;
+		memcpy(e->etag, m->etag, e->etag_len);
 		e->etag[e->etag_len] = '\0';
+	} else {
+		e->etag_len = http_cond_etag(e->etag, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+					     (int64_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+		const char *suffix = m->etag_suffix ? m->etag_suffix : "";
+		size_t sl = strlen(suffix);
+		if (sl && e->etag_len + sl < sizeof e->etag) {
+			/* inside the quotes: "...-gzip" */
+			memcpy(e->etag + e->etag_len - 1, suffix, sl);
+			e->etag_len += sl;
+			e->etag[e->etag_len - 1] = '"';
+			e->etag[e->etag_len] = '\0';
+		}
 	}
-	http_date_format(st->st_mtim.tv_sec, e->last_modified);
+	e->last_modified_t = m->last_modified ? m->last_modified : st->st_mtim.tv_sec;
+	http_date_format(e->last_modified_t, e->last_modified);
 	int n = snprintf(e->hdr, hdr_cap,
 			 "Content-Type: %s\r\nContent-Length: %llu\r\n%s%s"
 			 "Last-Modified: %s\r\nETag: %s\r\n%.*s",
-			 type, (unsigned long long)size, coding,
+			 m->type, (unsigned long long)e->size, cl,
 			 /* ranges are served from the identity form only */
-			 strncmp(coding, "Content-Encoding", 16) == 0 ? "" : "Accept-Ranges: bytes\r\n",
-			 e->last_modified, e->etag,
-			 (int)hdr_extra.len, hdr_extra.ptr);
+			 strncmp(cl, "Content-Encoding", 16) == 0 ? "" : "Accept-Ranges: bytes\r\n",
+			 e->last_modified, e->etag, (int)m->hdr_extra.len, m->hdr_extra.ptr);
 	e->hdr_len = n > 0 && (size_t)n < hdr_cap ? (size_t)n : 0;
 	e->body = body;
+	if (!fc->buckets) {
+		/* Caching is off: the entry only carries this response. */
+		atomic_init(&e->refs, 1);
+		return e;
+	}
+	atomic_init(&e->refs, 2); /* the cache's and the caller's */
+	e->linked = true;
 
+	pthread_mutex_lock(&fc->lock);
+	/* A key is in the cache once: a new version replaces the old. */
 	struct fc_entry **b = &fc->buckets[e->hash & (fc->nbuckets - 1)];
+	for (struct fc_entry *o = *b; o; o = o->hnext) {
+		if (key_eq(o, e->hash, k)) {
+			unlink_locked(fc, o);
+			break;
+		}
+	}
+	while (fc->lru_tail && fc->count >= fc->max_count)
+		unlink_locked(fc, fc->lru_tail);
 	e->hnext = *b;
 	*b = e;
 	lru_push(fc, e);
 	fc->count++;
-	fc->bytes += size;
+	fc->cached += body ? body->cap : 0;
+	pthread_mutex_unlock(&fc->lock);
 	return e;
 }

@@ -200,7 +200,9 @@ enum cond_status http_range_parse(struct slice value, uint64_t size, struct byte
 }
 
 /* If-Range (section 13.1.5): an entity tag must match strongly; a date
- * must equal Last-Modified exactly. Anything else means: send it all. */
+ * must equal Last-Modified exactly and be a strong validator, which it is
+ * not while the file may still change within the second it names.
+ * Anything else means: send it all. */
 static bool if_range_holds(const struct http_head *h, const struct file_meta *f)
 {
 	const struct http_header *ir = http_head_find(h, "if-range");
@@ -213,7 +215,7 @@ static bool if_range_holds(const struct http_head *h, const struct file_meta *f)
 		return next_etag(&v, &tag, &weak) && !weak && v.len == 0 && tag_eq(tag, f->etag);
 	}
 	time_t t;
-	return http_date_parse(v, &t) && t == f->mtime;
+	return f->date_strong && http_date_parse(v, &t) && t == f->mtime;
 }
 
 enum cond_status http_cond_evaluate(const struct http_head *h, enum http_method m,
@@ -238,8 +240,8 @@ enum cond_status http_cond_evaluate(const struct http_head *h, enum http_method 
 		if (f->mtime <= t)
 			return COND_NOT_MODIFIED;
 	}
-	if (!get_or_head)
-		return COND_OK;
+	if (m != HTTP_GET)
+		return COND_OK; /* Range is defined for GET only (section 14.2) */
 	const struct http_header *range = NULL;
 	for (size_t i = 0; i < h->nheaders; i++) {
 		if (slice_eq_ci(h->headers[i].name, "range")) {

@@ -17,6 +17,9 @@ struct file_meta {
 	uint64_t size;
 	time_t mtime;
 	struct slice etag; /* strong, with its quotes */
+	/* Last-Modified may stand as a strong validator (If-Range): the file
+	 * last changed at least a second ago (RFC 9110 section 8.8.2.2). */
+	bool date_strong;
 };
 
 struct byte_range {

@@ -18,10 +18,28 @@ static void put2(char *p, int v)
 	p[1] = (char)('0' + v % 10);
 }
 
+#define DATE_MIN ((time_t)-62135596800LL) /* 0001-01-01T00:00:00Z */
+#define DATE_MAX ((time_t)253402300799LL)  /* 9999-12-31T23:59:59Z */
+
+void http_date_gmtime(time_t t, struct tm *tm)
+{
+	if (t < DATE_MIN)
+		t = DATE_MIN;
+	else if (t > DATE_MAX)
+		t = DATE_MAX;
+	if (!gmtime_r(&t, tm)) {
+		/* Not reached in range; never leave tm undefined. */
+		memset(tm, 0, sizeof *tm);
+		tm->tm_year = 70;
+		tm->tm_mday = 1;
+		tm->tm_wday = 4;
+	}
+}
+
 void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1])
 {
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	http_date_gmtime(t, &tm);
 	memcpy(out, wdays[tm.tm_wday], 3);
 	out[3] = ',';
 	out[4] = ' ';

@@ -9,7 +9,13 @@
 
 #define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 
-/* Writes the IMF-fixdate of t into out (HTTP_DATE_LEN bytes plus a NUL). */
+/* The broken-down UTC time of t, clamped to the years 0001 to 9999 that
+ * an HTTP-date can carry: a file's mtime may be anything (2^62 s on
+ * tmpfs after `touch -d`), and gmtime_r fails beyond its range. */
+void http_date_gmtime(time_t t, struct tm *tm);
+
+/* Writes the IMF-fixdate of t into out (HTTP_DATE_LEN bytes plus a NUL);
+ * t is clamped as by http_date_gmtime. */
 void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1]);
 
 /* Parses IMF-fixdate, the obsolete RFC 850 form and asctime's form.

@@ -30,6 +30,7 @@ const char *http_status_reason(int status)
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";

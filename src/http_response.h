@@ -21,10 +21,13 @@ struct body_seg {
 };
 
 struct fc_blob;
+struct serve_job;
 
 struct response {
 	int status;
 	struct fc_blob *blob; /* cached bytes the memory segments point into, or NULL */
+	struct serve_job *job; /* set: nothing else is valid; run the job, then serve again */
+	unsigned delay;        /* seconds to hold the response back (a failed login) */
 	bool close;      /* the connection closes after this response */
 	int fd;          /* file behind the file segments, or -1 */
 	char *head;      /* header block; points into the connection's buffer */

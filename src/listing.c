@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_date.h"
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -162,8 +164,9 @@ static void human_size(uint64_t n, char *out, size_t cap)
 static void iso_time(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
+	http_date_gmtime(t, &tm);
+	if (strftime(out, cap, "%Y-%m-%d %H:%M", &tm) == 0 && cap)
+		out[0] = '\0';
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -267,8 +270,9 @@ char *listing_json(const struct listing *l, size_t *len)
 		const struct listing_entry *e = &l->v[i];
 		struct tm tm;
 		char when[32];
-		gmtime_r(&e->mtime, &tm);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		http_date_gmtime(e->mtime, &tm);
+		if (strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			when[0] = '\0';
 		puts_(&b, i ? ",\n{\"name\":" : "\n{\"name\":");
 		put_json_string(&b, e->name);
 		putf(&b, ",\"type\":\"%s\",\"size\":%llu,\"mtime\":\"%s\"}",

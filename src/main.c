@@ -25,12 +25,14 @@
 #include "daemon.h"
 #include "listen.h"
 #include "log_file.h"
+#include "metrics.h"
 #include "mime.h"
 #include "notify.h"
 #include "path.h"
 #include "privs.h"
 #include "probe.h"
 #include "serve.h"
+#include "pool.h"
 #include "sandbox.h"
 #include "signals.h"
 #include "tls.h"
@@ -52,6 +54,7 @@ static void fail(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	pidfile_release(&pidfile);
+	log_writer_stop(); /* what is queued, and the message below, get out */
 	if (report_fd >= 0) {
 		char line[1100];
 		snprintf(line, sizeof line, "server: %s", msg);
@@ -116,16 +119,28 @@ static void set_own(struct own_file *own, int i, int fd)
 	}
 }
 
-enum { OWN_ACCESS_LOG, OWN_ERROR_LOG, OWN_PID_FILE };
+enum { OWN_ACCESS_LOG, OWN_ERROR_LOG, OWN_PID_FILE, OWN_ROTATED };
 
 static void reopen_logs(struct log_file *access, struct log_file *error, struct own_file *own)
 {
+	log_writer_drain(500);
 	int a = log_file_reopen(access), e = log_file_reopen(error);
 	if (a < 0)
 		log_msg(LOG_ERROR, "cannot reopen %s: %s", access->path, strerror(-a));
 	if (e < 0)
 		log_msg(LOG_ERROR, "cannot reopen %s: %s", error->path, strerror(-e));
-	/* The files now open are the ones never to serve. */
+	/* The files now open are never served, and neither are the ones
+	 * rotated away (access.log.1 may still sit inside the root): their
+	 * identities move to a ring of former log files. */
+	static unsigned ring;
+	for (int i = OWN_ACCESS_LOG; i <= OWN_ERROR_LOG; i++) {
+		ino_t ino = atomic_load_explicit(&own[i].ino, memory_order_relaxed);
+		if (!ino)
+			continue;
+		int k = OWN_ROTATED + (int)(ring++ % (OWN_FILES_MAX - OWN_ROTATED));
+		atomic_store_explicit(&own[k].dev, atomic_load(&own[i].dev), memory_order_relaxed);
+		atomic_store_explicit(&own[k].ino, ino, memory_order_release);
+	}
 	set_own(own, OWN_ACCESS_LOG, access->fd);
 	set_own(own, OWN_ERROR_LOG, error->fd);
 	if (a == 0 && e == 0 && (access->fd >= 0 || error->fd >= 0))
@@ -288,7 +303,7 @@ int main(int argc, char **argv)
 	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
 	struct listen_set ls = { .n = 0 }, rs = { .n = 0 }; /* the server's, the redirect's */
 	struct privs privs;
-	char err[512], boundary[40];
+	char err[512];
 	int sigfd;
 	struct worker *workers;
 
@@ -355,12 +370,10 @@ int main(int argc, char **argv)
 	root.real = cfg.root;
 	root.no_symlinks = cfg.no_symlinks;
 
-	unsigned char rnd[10];
-	if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
-		memset(rnd, 0x5a, sizeof rnd);
-	for (int i = 0; i < 10; i++)
-		snprintf(boundary + 2 * i, 3, "%02x", rnd[i]);
-	serve_set_boundary(boundary);
+	/* One cache and one byte budget for the whole process. */
+	static struct file_cache cache;
+	if (file_cache_init(&cache, FILE_CACHE_ENTRIES, cfg.cache_bytes, FILE_CACHE_MAX_FILE) < 0)
+		fail("out of memory");
 
 	if (cfg.mime_types) {
 		int n = mime_load(cfg.mime_types);
@@ -418,7 +431,7 @@ int main(int argc, char **argv)
 			for (int j = 0; j < n; j++)
 				wl[nwl++] = (struct worker_listener){ fds[j], shared[j], kind };
 		}
-		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, &root, own, authp);
+		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, &root, own, authp, &cache);
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
@@ -433,6 +446,17 @@ int main(int argc, char **argv)
 			fail("cannot enter the sandbox: %s", err);
 		sandbox_describe(&sb, sandbox_line, sizeof sandbox_line);
 	}
+	/* From here on one thread writes the logs: a log that blocks costs
+	 * lines (counted), never a stalled event loop. */
+	int lrc = log_writer_start();
+	if (lrc < 0)
+		fail("cannot start the log writer: %s", strerror(-lrc));
+	metrics_register_log_dropped(log_dropped_lines);
+	/* Helper threads for work too long for an event loop; started after
+	 * the sandbox, so they are confined like the loops. */
+	int prc = pool_start(POOL_THREADS, POOL_QUEUE_MAX);
+	if (prc < 0)
+		fail("cannot start the helper threads: %s", strerror(-prc));
 	for (int i = 0; i < cfg.threads; i++) {
 		int rc = pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]);
 		if (rc != 0)
@@ -572,9 +596,15 @@ int main(int argc, char **argv)
 		if (running == 0)
 			break;
 	}
+	/* The loops have flushed their lines: write out what is queued. */
+	log_writer_stop();
 
+	/* Jobs still queued finish (their connections are gone); then the
+	 * loops' memory goes, then the cache. */
+	pool_stop();
 	for (int i = 0; i < cfg.threads; i++)
 		worker_destroy(&workers[i]);
+	file_cache_destroy(&cache);
 	pidfile_release(&pidfile);
 	if (ls.unix_path && !upgrade_pid)
 		unlink(ls.unix_path);

@@ -13,10 +13,16 @@
 static struct metrics *all[METRICS_MAX_THREADS];
 static int nall;
 static const atomic_uint *conns;
+static uint64_t (*log_dropped)(void);
 
 void metrics_register_conns(const atomic_uint *c)
 {
 	conns = c;
+}
+
+void metrics_register_log_dropped(uint64_t (*read)(void))
+{
+	log_dropped = read;
 }
 
 void metrics_register(struct metrics *m)
@@ -76,13 +82,28 @@ size_t metrics_format(char *out, size_t cap)
 			 "tern_cache_hits_total %llu\n"
 			 "# HELP tern_cache_misses_total Lookups the file cache could not answer.\n"
 			 "# TYPE tern_cache_misses_total counter\n"
-			 "tern_cache_misses_total %llu\n"
-			 "# HELP tern_build_info The server's version.\n"
-			 "# TYPE tern_build_info gauge\n"
-			 "tern_build_info{version=\"%s\"} 1\n",
+			 "tern_cache_misses_total %llu\n",
 			 (unsigned long long)status[1], (unsigned long long)status[2],
 			 (unsigned long long)status[3], (unsigned long long)status[4],
 			 (unsigned long long)status[5], (unsigned long long)bytes, open_conns,
-			 (unsigned long long)hits, (unsigned long long)misses, SERVER_VERSION);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+			 (unsigned long long)hits, (unsigned long long)misses);
+	size_t len = n > 0 ? (size_t)n : cap;
+	if (log_dropped && len < cap) {
+		n = snprintf(out + len, cap - len,
+			     "# HELP tern_log_lines_dropped_total Log lines dropped because the "
+			     "log did not keep up, or lost to a failed write.\n"
+			     "# TYPE tern_log_lines_dropped_total counter\n"
+			     "tern_log_lines_dropped_total %llu\n",
+			     (unsigned long long)log_dropped());
+		len = n > 0 ? len + (size_t)n : cap;
+	}
+	if (len < cap) {
+		n = snprintf(out + len, cap - len,
+			     "# HELP tern_build_info The server's version.\n"
+			     "# TYPE tern_build_info gauge\n"
+			     "tern_build_info{version=\"%s\"} 1\n",
+			     SERVER_VERSION);
+		len = n > 0 ? len + (size_t)n : cap;
+	}
+	return len < cap ? len : 0;
 }

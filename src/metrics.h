@@ -25,6 +25,10 @@ void metrics_response(struct metrics *m, int status, uint64_t bytes);
 /* The gauge of open connections the page shows. */
 void metrics_register_conns(const atomic_uint *conns);
 
+/* The count of log lines dropped (access_log.c's log_dropped_lines); the
+ * page shows it once registered. */
+void metrics_register_log_dropped(uint64_t (*read)(void));
+
 /* Writes the page into out; returns its length, or 0 if cap is too small. */
 size_t metrics_format(char *out, size_t cap);
 

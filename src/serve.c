@@ -8,11 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef SANDBOX_PROBE
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #endif
 #include <sys/stat.h>
@@ -180,6 +180,93 @@ static void serve_sandbox_probe(struct serve_ctx *s, const struct request *r, st
 }
 #endif
 
+/* Basic authentication: a credential verified before on this thread
+ * passes at once; any other is checked by the helper pool (bcrypt costs
+ * milliseconds), and this function is called again with the verdict in
+ * s->done. A client that fails too often gets its 401s late. Returns true
+ * when the request may go on. */
+static bool authorized(struct serve_ctx *s, const struct http_head *h, bool head_only,
+		       struct response *resp)
+{
+	const struct http_header *a = http_head_find(h, "authorization");
+	if (a && auth_cached(&s->auth_cache, a->value))
+		return true;
+	if (s->done && s->done->kind == SERVE_JOB_AUTH) {
+		bool ok = s->done->auth_ok;
+		bool rejected = s->done->rejected;
+		s->done = NULL;
+		if (rejected) {
+			serve_error(s, 503, head_only, resp);
+			return false;
+		}
+		if (ok && a) {
+			auth_remember(&s->auth_cache, a->value);
+			return true;
+		}
+		unsigned delay = s->client ? auth_failed(s->client, s->now) : 0;
+		serve_error(s, 401, head_only, resp);
+		resp->delay = delay;
+		return false;
+	}
+	if (!a) {
+		serve_error(s, 401, head_only, resp);
+		return false;
+	}
+	struct serve_job *j = serve_job_new(SERVE_JOB_AUTH, "", 0, NULL);
+	if (j && (j->value = malloc(a->value.len + 1))) {
+		memcpy(j->value, a->value.ptr, a->value.len);
+		j->value_len = a->value.len;
+		j->auth = s->auth;
+		resp->job = j;
+		return false;
+	}
+	serve_job_free(j);
+	serve_error(s, 503, head_only, resp);
+	return false;
+}
+
+/* The fast path: a fresh cache entry answers without a system call. The
+ * client's first choice among the codings this build makes comes first
+ * (a cached second choice must not win over it); the identity form
+ * answers unless a coding the client takes could be made or found. */
+static bool serve_from_cache(struct serve_ctx *s, const struct http_head *h,
+			     const struct request *r, const enum http_encoding *order, int nenc,
+			     bool identity_ok, struct response *resp, char *extra, size_t extra_cap)
+{
+	if (!file_cache_enabled(s->cache))
+		return false;
+	unsigned accepted = 0;
+	for (int i = 0; i < nenc; i++)
+		accepted |= 1u << order[i] | 1u << (16 + order[i]);
+	for (int i = 0; i < nenc; i++) {
+		if (!(compress_available() & (1u << order[i])))
+			continue;
+		struct fc_key k = { s->key, s->key_len, FC_FILE, (uint8_t)order[i], 0 };
+		struct fc_entry *e = file_cache_get(s->cache, &k);
+		if (!e)
+			break;
+		bool fresh = file_cache_fresh(e, s->now);
+		if (fresh && e->body) {
+			serve_cached(s, h, r, e, resp, extra, extra_cap);
+			file_cache_release(e);
+			return true;
+		}
+		if (fresh) {
+			/* It gains nothing: only sidecars could still win. */
+			accepted &= 0xffffu;
+		}
+		file_cache_release(e);
+		break;
+	}
+	if (!identity_ok)
+		return false;
+	struct fc_key k = { s->key, s->key_len, FC_FILE, ENC_IDENTITY, 0 };
+	struct fc_entry *e = file_cache_get(s->cache, &k);
+	bool done = e && !(e->codings & accepted) && serve_cached(s, h, r, e, resp, extra, extra_cap);
+	file_cache_release(e);
+	return done;
+}
+
 void serve_request(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		   struct response *resp, char *extra, size_t extra_cap)
 {
@@ -191,6 +278,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 
 	resp->fd = -1;
 	resp->blob = NULL;
+	resp->job = NULL;
+	resp->delay = 0;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	if (r->method == HTTP_OPTIONS) {
@@ -208,13 +297,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			resp->body_len = 3;
 		return;
 	}
-	if (s->auth) {
-		const struct http_header *a = http_head_find(h, "authorization");
-		if (!a || !auth_check(s->auth, &s->auth_cache, a->value)) {
-			serve_error(s, 401, head_only, resp);
-			return;
-		}
-	}
+	if (s->auth && !authorized(s, h, head_only, resp))
+		return;
 #ifdef SANDBOX_PROBE
 	if (slice_eq(r->path, "/.sandbox-probe")) {
 		serve_sandbox_probe(s, r, resp);
@@ -241,34 +325,14 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (flags & PATH_TRAILING_SLASH)
 		s->key[klen++] = '/';
 	s->key[klen] = '\0';
+	s->key_len = klen;
 	enum http_encoding order[3];
 	bool identity_ok = true;
 	int nenc = 0;
-	unsigned accepted = 0;
 	if (r->accept_encoding && !(r->cond & REQ_RANGE))
 		nenc = http_encoding_order(h, order, &identity_ok);
-	for (int i = 0; i < nenc; i++)
-		accepted |= 1u << order[i] | 1u << (16 + order[i]);
-	if (s->cache) {
-		char ckey[SERVE_PATH_MAX + 16];
-		/* Only the client's first choice among the codings this build
-		 * can make: a cached second choice must not win over it. */
-		for (int i = 0; i < nenc; i++) {
-			if (!(compress_available() & (1u << order[i])))
-				continue;
-			size_t cl = serve_coded_key(s, order[i], ckey, sizeof ckey);
-			struct fc_entry *e = cl ? file_cache_find(s->cache, ckey, cl) : NULL;
-			if (e && serve_cached(s, h, r, e, resp, extra, extra_cap))
-				return;
-			break;
-		}
-		struct fc_entry *e = file_cache_find(s->cache, s->key, klen);
-		/* The identity form answers unless a coding the client takes
-		 * could be made or found (then the slow path negotiates). */
-		if (e && identity_ok && !(e->codings & accepted) &&
-		    serve_cached(s, h, r, e, resp, extra, extra_cap))
-			return;
-	}
+	if (!s->done && serve_from_cache(s, h, r, order, nenc, identity_ok, resp, extra, extra_cap))
+		return;
 	fd = open_stat(s, &st);
 	if (fd == -ENOENT || fd == -ENOTDIR)
 		fd = open_alternative(s, r, &len, flags, &st);
@@ -285,7 +349,7 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		size_t dir_len = (size_t)len;
 		fd = open_index(s, &len, &st);
 		if (fd == -ENOENT && s->cfg->list) {
-			serve_listing(s, h, r, dir_len, resp);
+			serve_listing(s, h, r, dir_len, order, nenc, resp, extra, extra_cap);
 			return;
 		}
 		if (fd < 0) {

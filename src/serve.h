@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "auth.h"
 #include "config.h"
@@ -13,29 +14,43 @@
 #include "http_request.h"
 #include "http_response.h"
 #include "path.h"
+#include "pool.h"
 
 #define SERVE_PATH_MAX 4096
 
 /* Files the server writes itself (pid file, log); never served. */
 /* The server's own files (logs, pid file), never served. The main thread
  * updates an entry when a log is reopened; workers read it concurrently. */
-#define OWN_FILES_MAX 4
+#define OWN_FILES_MAX 32 /* the pid file, the logs, and logs rotated away */
 struct own_file {
 	_Atomic dev_t dev;
 	_Atomic ino_t ino; /* 0: unused */
 };
+
+/* Work a request needs done off the event loop (a password check, a
+ * large compression, a listing): serve_request leaves one in resp->job,
+ * the caller runs it through the helper pool and then calls
+ * serve_request again for the same request with the job in ctx->done. */
+struct serve_job;
 
 /* One per event-loop thread: the handler's scratch space and context. */
 struct serve_ctx {
 	const struct config *cfg;
 	const struct path_root *root;
 	const struct own_file *own; /* OWN_FILES_MAX entries */
-	struct file_cache *cache;   /* this thread's, or NULL */
+	struct file_cache *cache;   /* the process's, or NULL when caching is off */
+	struct file_cache *budget;  /* the byte budget of generated pages (always set) */
 	const struct auth *auth;    /* users, or NULL: no authentication */
 	struct auth_cache auth_cache;
 	const char *date;           /* the current IMF-fixdate */
 	uint32_t now;               /* monotonic seconds, for the cache */
+	struct timespec wall;       /* real time, precise enough for If-Range dates */
 	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */
+	const uint8_t *client;      /* 16 bytes of the client's address */
+	struct serve_job *done;     /* the finished job of this request, or NULL */
+	uint64_t rng;               /* multipart boundaries */
+	size_t key_len;
+	char boundary[24];
 	char path[SERVE_PATH_MAX];
 	char key[SERVE_PATH_MAX + 1];
 	char location[3 * SERVE_PATH_MAX + 2];
@@ -61,7 +76,19 @@ void serve_error(struct serve_ctx *s, int status, bool head_only, struct respons
 void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
 			  struct response *resp);
 
-/* The boundary of multipart/byteranges bodies (set once at start-up). */
-void serve_set_boundary(const char *boundary);
+/* Seeds the per-thread generator of multipart/byteranges boundaries. */
+void serve_seed(struct serve_ctx *s, uint64_t seed);
+
+/* The pool job inside a serve job, to submit and hand back. */
+struct pool_job *serve_job_base(struct serve_job *j);
+struct serve_job *serve_job_of(struct pool_job *p);
+
+/* Marks a job the pool could not take: serve_request then answers
+ * without it (identity form, or 503). */
+void serve_job_reject(struct serve_job *j);
+
+/* Frees a job and what it holds (after serve_request used it, or when its
+ * connection is gone). */
+void serve_job_free(struct serve_job *j);
 
 #endif

@@ -1,10 +1,19 @@
 /* serve_file.c - one file as a representation: content negotiation
  * (precompressed sidecars, on-the-fly coding cached per file), the
  * in-memory cache of small files, then the 200/206/304/412/416 decision of
- * http_cond and the header block with its body segments. */
+ * http_cond and the header block with its body segments.
+ *
+ * On-the-fly coding never costs the event loop more than a small file's
+ * worth: files up to COMPRESS_INLINE_MAX are coded inline; larger ones by
+ * the helper pool. A GET of a file up to COMPRESS_WAIT_MAX waits for the
+ * job (its connection only); a HEAD or a larger file gets the identity
+ * form at once while the job fills the cache for the next request, since
+ * coding megabytes takes seconds; a client that refuses identity always
+ * waits. */
 #include "serve_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +23,7 @@
 #include "cache_policy.h"
 #include "compress.h"
 #include "http_date.h"
+#include "http_multipart.h"
 #include "mime.h"
 
 /* The selected representation: a file on disk (fd) or in the cache (e). */
@@ -33,42 +43,19 @@ static void set_policy(struct serve_ctx *s, struct representation *rep, const ch
 			    s->cfg->smart_cache, rep->cc, sizeof rep->cc);
 }
 
-static struct body_seg body_bytes(const struct representation *rep, uint64_t off, uint64_t len)
+/* A date validator is strong once the file has not changed for a second
+ * (RFC 9110 section 8.8.2.2): a second change within the same second
+ * would carry the same Last-Modified. */
+static bool date_strong(const struct serve_ctx *s, struct timespec mtime)
 {
-	if (rep->e)
-		return (struct body_seg){ rep->e->body->data + off, 0, len };
-	return (struct body_seg){ NULL, off, len };
+	int64_t ns = ((int64_t)s->wall.tv_sec - (int64_t)mtime.tv_sec) * 1000000000LL +
+		     (s->wall.tv_nsec - mtime.tv_nsec);
+	return ns >= 1000000000LL;
 }
 
-/* Builds the body of a multipart/byteranges response (RFC 9110 section
- * 14.6): part headers go to extra, file bytes stay where they are. */
-static bool multipart(struct response *resp, const struct representation *rep,
-		      const struct byte_range *rg, size_t n, char *extra, size_t cap)
+static bool is_coded(const char *coding_lines)
 {
-	size_t w = 0;
-	unsigned k = 0;
-	uint64_t total = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int m = snprintf(extra + w, cap - w,
-				 "%s--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
-				 i ? "\r\n" : "", serve_boundary(), rep->type, (unsigned long long)rg[i].first,
-				 (unsigned long long)rg[i].last, (unsigned long long)rep->meta.size);
-		if (m < 0 || (size_t)m >= cap - w)
-			return false;
-		resp->segs[k++] = (struct body_seg){ extra + w, 0, (uint64_t)m };
-		resp->segs[k++] = body_bytes(rep, rg[i].first, rg[i].last - rg[i].first + 1);
-		total += (uint64_t)m + rg[i].last - rg[i].first + 1;
-		w += (size_t)m;
-	}
-	int m = snprintf(extra + w, cap - w, "\r\n--%s--\r\n", serve_boundary());
-	if (m < 0 || (size_t)m >= cap - w)
-		return false;
-	resp->segs[k++] = (struct body_seg){ extra + w, 0, (uint64_t)m };
-	total += (uint64_t)m;
-	resp->nsegs = k;
-	resp->body_len = total;
-	return true;
+	return strncmp(coding_lines, "Content-Encoding", 16) == 0;
 }
 
 static void add_validators(struct response *resp, const struct representation *rep)
@@ -91,6 +78,9 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 
 	if (r->cond)
 		cs = http_cond_evaluate(h, r->method, &rep->meta, ranges, &nranges);
+	/* Ranges are served from the identity form only. */
+	if (cs == COND_PARTIAL && is_coded(rep->coding))
+		cs = COND_OK;
 	switch (cs) {
 	case COND_NOT_MODIFIED:
 		http_response_begin(resp, 304, s->date);
@@ -126,20 +116,24 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 			http_response_header(resp, "Content-Type", slice_make(rep->type, strlen(rep->type)));
 			http_response_header_u64(resp, "Content-Length", len);
 			http_response_header(resp, "Content-Range", slice_make(s->content_range, (size_t)n));
-			resp->segs[0] = body_bytes(rep, ranges[0].first, len);
+			resp->segs[0] = (struct body_seg){ NULL, ranges[0].first, len };
 			resp->nsegs = 1;
 			resp->body_len = len;
 		} else {
-			if (!multipart(resp, rep, ranges, nranges, extra, extra_cap))
+			http_multipart_boundary(&s->rng, s->boundary);
+			int k = http_multipart_layout(ranges, nranges, size, rep->type, s->boundary, extra,
+						      extra_cap, resp->segs, RESP_SEGS_MAX,
+						      &resp->body_len);
+			if (k < 0)
 				goto whole; /* the part headers do not fit: send it all */
+			resp->nsegs = (unsigned)k;
 			int n = snprintf(s->content_type, sizeof s->content_type,
-					 "multipart/byteranges; serve_boundary()=%s", serve_boundary());
+					 "multipart/byteranges; boundary=%s", s->boundary);
 			http_response_begin(resp, 206, s->date);
 			http_response_header(resp, "Content-Type", slice_make(s->content_type, (size_t)n));
 			http_response_header_u64(resp, "Content-Length", resp->body_len);
 		}
-		if (strncmp(rep->coding, "Content-Encoding", 16) != 0) /* ranges: identity only */
-			http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
+		http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 		add_validators(resp, rep);
 		http_response_append(resp, rep->coding, strlen(rep->coding));
 		http_response_append(resp, rep->cc, strlen(rep->cc));
@@ -153,13 +147,13 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		} else {
 			http_response_header(resp, "Content-Type", slice_make(rep->type, strlen(rep->type)));
 			http_response_header_u64(resp, "Content-Length", size);
-			if (strncmp(rep->coding, "Content-Encoding", 16) != 0) /* ranges: identity only */
+			if (!is_coded(rep->coding))
 				http_response_header(resp, "Accept-Ranges", SLICE_LIT("bytes"));
 			add_validators(resp, rep);
 			http_response_append(resp, rep->coding, strlen(rep->coding));
 			http_response_append(resp, rep->cc, strlen(rep->cc));
 		}
-		resp->segs[0] = body_bytes(rep, 0, size);
+		resp->segs[0] = (struct body_seg){ NULL, 0, size };
 		resp->nsegs = size ? 1 : 0;
 		resp->body_len = size;
 		break;
@@ -171,6 +165,10 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		goto no_body;
 	}
 	if (rep->e) {
+		/* Range segments of a cached body point into its bytes. */
+		for (unsigned i = 0; i < resp->nsegs; i++)
+			if (!resp->segs[i].mem)
+				resp->segs[i].mem = rep->e->body->data + resp->segs[i].off;
 		resp->blob = fc_blob_get(rep->e->body);
 		return;
 	}
@@ -181,23 +179,41 @@ no_body:
 		close(rep->fd);
 }
 
-/* The Content-Encoding (and Vary) lines of a coding. */
-static const char *coding_lines(enum http_encoding e)
+void serve_entry(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		 struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap)
 {
-	static const char *const lines[ENC_COUNT] = {
-		"Vary: Accept-Encoding\r\n",
-		"Content-Encoding: br\r\nVary: Accept-Encoding\r\n",
-		"Content-Encoding: zstd\r\nVary: Accept-Encoding\r\n",
-		"Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n",
+	struct representation rep = {
+		.fd = -1,
+		.e = e,
+		.type = e->type,
+		.last_modified = e->last_modified,
+		.coding = e->coding_lines,
+		.meta = { .size = e->size, .mtime = e->last_modified_t,
+			  .etag = slice_make(e->etag, e->etag_len) },
 	};
-	return lines[e];
+	if (e->kind == FC_FILE) {
+		rep.meta.date_strong = date_strong(s, e->mtime);
+		if (r->cond) /* the 200 header lines carry it already */
+			set_policy(s, &rep, e->file);
+	} else {
+		rep.meta.date_strong = s->wall.tv_sec > e->last_modified_t + 1;
+		snprintf(rep.cc, sizeof rep.cc, "Cache-Control: no-cache\r\n");
+	}
+	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
 }
 
-#define COMPRESS_MIN 256                /* smaller bodies gain nothing */
-#define COMPRESS_MAX (16u << 20)        /* larger ones are sent as they are */
+/* The largest file coded on the fly: a quarter of the budget at most, so
+ * one file cannot push everything else out. */
+static uint64_t compress_limit(const struct serve_ctx *s)
+{
+	uint64_t q = s->cache->max_bytes / 4;
+	return q < COMPRESS_MAX ? q : COMPRESS_MAX;
+}
 
 /* Codings a file can be sent with: precompressed sidecars no older than
- * the file (a stale one is never used), and on-the-fly coding of text. */
+ * the file (a stale one is never used), and on-the-fly coding of text
+ * types when compression is on. force (the client refuses identity) lifts
+ * only the minimum size: never --no-compress or the type rules. */
 static unsigned file_codings(struct serve_ctx *s, const char *path, const struct stat *st,
 			     const char *type, bool force)
 {
@@ -214,24 +230,16 @@ static unsigned file_codings(struct serve_ctx *s, const char *path, const struct
 		int fd = path_open(s->root, side);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &ss) == 0 && S_ISREG(ss.st_mode) &&
+		if (fstat(fd, &ss) == 0 && S_ISREG(ss.st_mode) && !serve_is_own_file(s, &ss) &&
 		    (ss.st_mtim.tv_sec > st->st_mtim.tv_sec ||
 		     (ss.st_mtim.tv_sec == st->st_mtim.tv_sec && ss.st_mtim.tv_nsec >= st->st_mtim.tv_nsec)))
 			mask |= 1u << e;
 		close(fd);
 	}
-	/* force: the client refused identity, so any file is coded. */
-	if (s->cache && (uint64_t)st->st_size <= COMPRESS_MAX &&
-	    (force || (s->cfg->compress && compress_type_ok(type) && st->st_size >= COMPRESS_MIN)))
+	if (file_cache_enabled(s->cache) && s->cfg->compress && compress_type_ok(type) &&
+	    (uint64_t)st->st_size <= compress_limit(s) && (force || st->st_size >= COMPRESS_MIN))
 		mask |= compress_available() << 16; /* on the fly: bits 16 and up */
 	return mask;
-}
-
-/* The cache key of a coded form: "\x01gzip:" + the identity key. */
-size_t serve_coded_key(struct serve_ctx *s, enum http_encoding e, char *out, size_t cap)
-{
-	int n = snprintf(out, cap, "\x01%s:%s", http_encoding_name(e), s->key);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* Sends the sidecar path+suffix as the representation. */
@@ -247,14 +255,15 @@ static bool serve_sidecar(struct serve_ctx *s, const struct http_head *h, const 
 	int fd = path_open(s->root, side);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || serve_is_own_file(s, &st)) {
 		close(fd);
 		return false;
 	}
-	struct representation rep = { .fd = fd, .type = type, .coding = coding_lines(e) };
+	struct representation rep = { .fd = fd, .type = type, .coding = serve_coding_lines(e) };
 	set_policy(s, &rep, s->path);
 	rep.meta.size = (uint64_t)st.st_size;
 	rep.meta.mtime = st.st_mtim.tv_sec;
+	rep.meta.date_strong = date_strong(s, st.st_mtim);
 	rep.meta.etag = slice_make(s->etag, http_cond_etag(s->etag, (uint64_t)st.st_ino, rep.meta.size,
 							   (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
 	http_date_format(st.st_mtim.tv_sec, s->last_modified);
@@ -263,78 +272,200 @@ static bool serve_sidecar(struct serve_ctx *s, const struct http_head *h, const 
 	return true;
 }
 
+/* Background coding: at most this many jobs at once, one per key. */
+#define BACKGROUND_MAX 8
+static struct {
+	pthread_mutex_t lock;
+	uint64_t key[BACKGROUND_MAX]; /* 0: free */
+} background = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Compresses the file (fd) with e, caches the result under its coded key
- * and serves it from there. */
-static bool serve_compressed(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-			     enum http_encoding e, int fd, const struct stat *st, const char *type,
-			     bool force, struct response *resp, char *extra, size_t extra_cap)
+static uint64_t background_key(const char *key, size_t len, enum http_encoding e)
 {
-	char key[SERVE_PATH_MAX + 16], suffix[16], cc[80];
-	bool suffix_none = false;
-	size_t klen = serve_coded_key(s, e, key, sizeof key);
-	size_t len = (size_t)st->st_size, got = 0;
-	char *data = klen ? malloc(len) : NULL;
-	if (!data)
-		return false;
-	while (got < len) {
-		ssize_t n = pread(fd, data + got, len - got, (off_t)got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != len) {
-		free(data);
-		return false;
-	}
-	struct fc_blob *body = compress_encode(e, data, len, force);
-	const char *coding = coding_lines(e);
-	if (!body) {
-		/* No gain (or the coder failed): what clients that prefer e
-		 * get is the file as it is, remembered under the coded key so
-		 * the next request does not try again. */
-		body = malloc(sizeof *body + (len ? len : 1));
-		if (!body) {
-			free(data);
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+	h = (h ^ (uint64_t)e) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Claims a slot for k; false when k is being made already or all slots
+ * are busy. */
+static bool background_claim(uint64_t k)
+{
+	int free_slot = -1;
+	pthread_mutex_lock(&background.lock);
+	for (int i = 0; i < BACKGROUND_MAX; i++) {
+		if (background.key[i] == k) {
+			pthread_mutex_unlock(&background.lock);
 			return false;
 		}
-		body->refs = 1;
-		body->len = len;
-		memcpy(body->data, data, len);
-		coding = coding_lines(ENC_IDENTITY);
-		suffix_none = true;
+		if (!background.key[i] && free_slot < 0)
+			free_slot = i;
 	}
-	free(data);
+	if (free_slot >= 0)
+		background.key[free_slot] = k;
+	pthread_mutex_unlock(&background.lock);
+	return free_slot >= 0;
+}
+
+static void background_release(uint64_t k)
+{
+	pthread_mutex_lock(&background.lock);
+	for (int i = 0; i < BACKGROUND_MAX; i++)
+		if (background.key[i] == k)
+			background.key[i] = 0;
+	pthread_mutex_unlock(&background.lock);
+}
+
+static void background_done(struct pool_job *p)
+{
+	struct serve_job *j = serve_job_of(p);
+	background_release(background_key(j->key, j->key_len, j->coding));
+	serve_job_free(j);
+}
+
+static struct serve_job *compress_job(struct serve_ctx *s, enum http_encoding e, int fd,
+				      const struct stat *st, const char *type, bool forced,
+				      const char *cc)
+{
+	struct serve_job *j = serve_job_new(SERVE_JOB_COMPRESS, s->key, s->key_len, s->path);
+	if (!j)
+		return NULL;
+	j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (j->fd < 0) {
+		serve_job_free(j);
+		return NULL;
+	}
+	j->cache = s->cache;
+	j->now = s->now;
+	j->st = *st;
+	j->coding = e;
+	j->forced = forced;
+	j->type = type;
+	snprintf(j->cc, sizeof j->cc, "%s", cc);
+	return j;
+}
+
+/* Starts coding a large file in the background; the request itself is
+ * answered with the identity form. */
+static void start_background(struct serve_ctx *s, enum http_encoding e, int fd,
+			     const struct stat *st, const char *type, const char *cc)
+{
+	uint64_t k = background_key(s->key, s->key_len, e);
+	if (!background_claim(k))
+		return;
+	struct serve_job *j = compress_job(s, e, fd, st, type, false, cc);
+	if (j) {
+		j->background = true;
+		j->base.done = background_done;
+		if (pool_submit(serve_job_base(j)))
+			return;
+		serve_job_free(j);
+	}
+	background_release(k);
+}
+
+enum coded_outcome {
+	CODED_SERVED,   /* resp is the coded form */
+	CODED_DEFERRED, /* resp->job is set: wait for it */
+	CODED_NONE,     /* no coded form now: identity (or 406) */
+};
+
+/* The coded form e of the file fd: from the cache, made inline when the
+ * file is small, or by the helper pool. */
+static enum coded_outcome serve_compressed(struct serve_ctx *s, const struct http_head *h,
+					   const struct request *r, enum http_encoding e, int fd,
+					   const struct stat *st, const char *type, bool forced,
+					   struct response *resp, char *extra, size_t extra_cap)
+{
+	char cc[80];
+	struct fc_entry *ent = NULL;
+	bool no_room;
+
+	if (s->done && s->done->kind == SERVE_JOB_COMPRESS) {
+		/* This request's job finished (or found no room in the pool):
+		 * its result, whatever it is. */
+		ent = s->done->entry;
+		bool rejected = s->done->rejected;
+		s->done = NULL;
+		if (!ent && rejected && forced) {
+			serve_error(s, 503, r->method == HTTP_HEAD, resp);
+			return CODED_SERVED;
+		}
+		if (!ent)
+			return CODED_NONE;
+		serve_entry(s, h, r, ent, resp, extra, extra_cap);
+		return CODED_SERVED;
+	}
 	cache_policy_header(slice_make(s->path, strlen(s->path)), type, s->cfg->max_age,
 			    s->cfg->smart_cache, cc, sizeof cc);
-	snprintf(suffix, sizeof suffix, "-%s", http_encoding_name(e));
-	struct fc_entry *ent = file_cache_add_blob(s->cache, key, klen, s->path, st, type,
-						   slice_make(cc, strlen(cc)), body,
-						   suffix_none ? "" : suffix, coding, s->now);
-	if (!ent)
-		return false;
-	ent->checked = s->now;
-	return serve_cached(s, h, r, ent, resp, extra, extra_cap);
+	for (int variant = 0; variant <= (forced ? 1 : 0); variant++) {
+		struct fc_key k = { s->key, s->key_len, FC_FILE, (uint8_t)e, (uint8_t)variant };
+		struct fc_entry *have = file_cache_get(s->cache, &k);
+		if (!have)
+			break;
+		if (!file_cache_same(have, st) || strcmp(have->file, s->path) != 0) {
+			file_cache_remove(s->cache, have); /* an older version */
+			file_cache_release(have);
+			break;
+		}
+		file_cache_touch(have, s->now);
+		if (have->body) {
+			serve_entry(s, h, r, have, resp, extra, extra_cap);
+			file_cache_release(have);
+			return CODED_SERVED;
+		}
+		file_cache_release(have);
+		if (!forced)
+			return CODED_NONE; /* it gains nothing: identity */
+	}
+	if ((uint64_t)st->st_size <= COMPRESS_INLINE_MAX) {
+		ent = serve_compress_file(s->cache, s->key, s->key_len, s->path, fd, st, e, forced, type,
+					  cc, s->now, &no_room);
+		if (!ent)
+			return CODED_NONE;
+		serve_entry(s, h, r, ent, resp, extra, extra_cap);
+		file_cache_release(ent);
+		return CODED_SERVED;
+	}
+	/* A GET of a file of moderate size waits for its coded form (tens of
+	 * milliseconds in a helper thread); a HEAD, or a larger file, gets
+	 * the identity form now while a helper makes the coded one. */
+	if (!forced && (r->method != HTTP_GET || (uint64_t)st->st_size > COMPRESS_WAIT_MAX)) {
+		start_background(s, e, fd, st, type, cc);
+		return CODED_NONE;
+	}
+	struct serve_job *j = compress_job(s, e, fd, st, type, forced, cc);
+	if (!j)
+		return CODED_NONE;
+	resp->job = j;
+	return CODED_DEFERRED;
 }
 
 void serve_file(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-		       int fd, const struct stat *st, struct slice name, struct response *resp,
-		       char *extra, size_t extra_cap, const enum http_encoding *order, int nenc,
-		       bool identity_ok)
+		int fd, const struct stat *st, struct slice name, struct response *resp,
+		char *extra, size_t extra_cap, const enum http_encoding *order, int nenc,
+		bool identity_ok)
 {
 	struct representation rep = { .fd = fd, .type = mime_lookup(name) };
 	unsigned codings = file_codings(s, s->path, st, rep.type, !identity_ok);
 
-	/* Content negotiation first: a coded form the client prefers. */
+	/* Content negotiation first: a coded form the client prefers. Only
+	 * the first coding that could be made on the fly is tried: one
+	 * that gains nothing or does not fit stops the others. */
+	bool tried = false;
 	for (int i = 0; i < nenc && !(r->cond & REQ_RANGE); i++) {
 		if ((codings & (1u << order[i])) &&
 		    serve_sidecar(s, h, r, order[i], rep.type, resp, extra, extra_cap)) {
 			close(fd);
 			return;
 		}
-		if ((codings & (1u << (16 + order[i]))) &&
-		    serve_compressed(s, h, r, order[i], fd, st, rep.type, !identity_ok, resp, extra,
-				     extra_cap)) {
+		if (tried || !(codings & (1u << (16 + order[i]))))
+			continue;
+		tried = true;
+		enum coded_outcome o = serve_compressed(s, h, r, order[i], fd, st, rep.type,
+							!identity_ok, resp, extra, extra_cap);
+		if (o != CODED_NONE) {
 			close(fd);
 			return;
 		}
@@ -346,23 +477,40 @@ void serve_file(struct serve_ctx *s, const struct http_head *h, const struct req
 		serve_error(s, 406, r->method == HTTP_HEAD, resp);
 		return;
 	}
-	rep.coding = codings ? coding_lines(ENC_IDENTITY) : "";
+	rep.coding = codings ? serve_coding_lines(ENC_IDENTITY) : "";
 	set_policy(s, &rep, s->path);
 	rep.meta.size = (uint64_t)st->st_size;
 	rep.meta.mtime = st->st_mtim.tv_sec;
-	if (s->cache && rep.meta.size <= s->cache->max_file) {
-		char extra_lines[160];
-		snprintf(extra_lines, sizeof extra_lines, "%s%s", rep.coding, rep.cc);
-		rep.e = file_cache_add(s->cache, s->key, strlen(s->key), s->path, fd, st, rep.type,
-				       slice_make(extra_lines, strlen(extra_lines)), s->now);
-		if (rep.e) {
-			rep.e->codings = codings;
-			rep.e->coding = rep.coding;
+	rep.meta.date_strong = date_strong(s, st->st_mtim);
+	if (file_cache_enabled(s->cache) && rep.meta.size <= s->cache->max_file) {
+		struct fc_key k = { s->key, s->key_len, FC_FILE, ENC_IDENTITY, 0 };
+		struct fc_entry *have = file_cache_get(s->cache, &k);
+		bool same = have && have->body && file_cache_same(have, st) &&
+			    strcmp(have->file, s->path) == 0;
+		struct fc_entry *ent = NULL;
+		if (same && have->codings == codings) {
+			file_cache_touch(have, s->now);
+			ent = have;
+			have = NULL;
+		} else {
+			/* New, changed, or its sidecars changed: the bytes
+			 * are read again unless only the sidecars did. */
+			struct fc_blob *body = same ? fc_blob_get(have->body)
+						    : file_cache_read(s->cache, fd, st);
+			if (body) {
+				struct fc_meta m = {
+					.file = s->path, .st = st, .type = rep.type,
+					.hdr_extra = slice_make(rep.cc, strlen(rep.cc)),
+					.coding_lines = rep.coding, .codings = codings, .now = s->now,
+				};
+				ent = file_cache_insert(s->cache, &k, &m, body);
+			}
+		}
+		file_cache_release(have);
+		if (ent) {
 			close(fd);
-			rep.fd = -1;
-			rep.meta.etag = slice_make(rep.e->etag, rep.e->etag_len);
-			rep.last_modified = rep.e->last_modified;
-			serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+			serve_entry(s, h, r, ent, resp, extra, extra_cap);
+			file_cache_release(ent);
 			return;
 		}
 	}
@@ -374,38 +522,14 @@ void serve_file(struct serve_ctx *s, const struct http_head *h, const struct req
 	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
 }
 
-/* A cache hit: trusted for FILE_CACHE_TTL seconds, then the path is opened
- * again and compared, so replacing a file is noticed. Returns false when
- * the entry is gone and the request takes the slow path. */
 bool serve_cached(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-			 struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap)
+		  struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap)
 {
-	if (s->now - e->checked >= FILE_CACHE_TTL) {
-		struct stat st;
-		int fd = path_open(s->root, e->file);
-		bool same = fd >= 0 && fstat(fd, &st) == 0 && file_cache_same(e, &st);
-		if (fd >= 0)
-			close(fd);
-		/* Sidecars may have come or gone: the identity entry's
-		 * codings are looked at again. */
-		if (!same ||
-		    (e->key[0] != '\x01' && file_codings(s, e->file, &st, e->type, false) != e->codings)) {
-			file_cache_remove(s->cache, e);
-			return false;
-		}
-		e->checked = s->now;
-	}
-	struct representation rep = {
-		.fd = -1,
-		.e = e,
-		.type = e->type,
-		.last_modified = e->last_modified,
-		.coding = e->coding,
-		.meta = { .size = e->size, .mtime = e->mtime.tv_sec,
-			  .etag = slice_make(e->etag, e->etag_len) },
-	};
-	if (r->cond) /* the 200 header lines carry it already */
-		set_policy(s, &rep, e->file);
-	serve_representation(s, h, r, &rep, resp, extra, extra_cap);
+	/* Past FILE_CACHE_TTL the request is resolved again from the top:
+	 * a new file in front of a fallback, a higher-ranked index file or
+	 * a rewrite in place is then seen. */
+	if (!file_cache_fresh(e, s->now) || !e->body)
+		return false;
+	serve_entry(s, h, r, e, resp, extra, extra_cap);
 	return true;
 }

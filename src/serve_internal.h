@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "file_cache.h"
 #include "http_encoding.h"
+#include "pool.h"
 #include "serve.h"
 
 /* The operator's -H lines, CORS, Connection and the empty line. */
@@ -26,12 +28,84 @@ int serve_errno_status(int err);
 void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t len,
 			   struct response *resp);
 
-/* The listing of directory s->path (len bytes), HTML or JSON by Accept. */
+/* The listing of directory s->path (len bytes), HTML or JSON by Accept,
+ * from the cache or built by the helper pool (resp->job). */
 void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-		   size_t len, struct response *resp);
+		   size_t len, const enum http_encoding *order, int nenc, struct response *resp,
+		   char *extra, size_t extra_cap);
 
-/* The multipart/byteranges boundary. */
-const char *serve_boundary(void);
+/* What a job does off the loop, and what it hands back. */
+enum serve_job_kind {
+	SERVE_JOB_AUTH,     /* check a password hash */
+	SERVE_JOB_COMPRESS, /* compress a large file into the cache */
+	SERVE_JOB_LISTING,  /* read a directory and format its page */
+};
+
+struct serve_job {
+	struct pool_job base;
+	enum serve_job_kind kind;
+	struct file_cache *cache;
+	uint32_t now;
+	/* Results. */
+	bool auth_ok;
+	struct fc_entry *entry; /* the representation made, referenced, or NULL */
+	bool no_room;           /* the budget could not take it */
+	bool rejected;          /* the pool's queue was full: the job never ran */
+	/* SERVE_JOB_AUTH */
+	const struct auth *auth;
+	char *value;
+	size_t value_len;
+	/* SERVE_JOB_COMPRESS and SERVE_JOB_LISTING */
+	char *key; /* malloc'd, with file */
+	size_t key_len;
+	char *file;
+	int fd;
+	struct stat st;
+	enum http_encoding coding;
+	bool forced;
+	const char *type;
+	char cc[80];
+	bool background; /* nobody waits: counted in the background limit */
+	/* SERVE_JOB_LISTING */
+	const struct path_root *root;
+	const struct config *cfg;
+	const struct own_file *own;
+	bool json;
+};
+
+/* A new job of kind for key (copied, with file), or NULL. */
+struct serve_job *serve_job_new(enum serve_job_kind kind, const char *key, size_t key_len,
+				const char *file);
+
+/* The coded form (coding e) of the file fd (stat st, path file, request
+ * key) made and put in the cache: the entry to serve (referenced), or
+ * NULL when it gains nothing (a negative entry is then cached, so it is
+ * not tried again), the budget cannot take it (*no_room), or the file
+ * changed. forced: the client refuses identity, so a form that is not
+ * smaller is kept too, under a key only such clients look up. */
+struct fc_entry *serve_compress_file(struct file_cache *fc, const char *key, size_t key_len,
+				     const char *file, int fd, const struct stat *st,
+				     enum http_encoding e, bool forced, const char *type,
+				     const char *cc, uint32_t now, bool *no_room);
+
+/* Builds the listing page (HTML or JSON) of the directory path below
+ * root, as a detached or cached entry under key; coded with e when that
+ * gains. Returns the entry to serve, referenced, or NULL. */
+struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_root *root,
+				     const struct config *cfg, const struct own_file *own,
+				     const char *key, size_t key_len, const char *path, bool json,
+				     enum http_encoding e, uint32_t now, bool *no_room);
+
+/* True if the own-file table lists st. */
+bool serve_own_file(const struct own_file *own, const struct stat *st);
+
+/* The Content-Encoding and Vary lines of a coding for a file. */
+const char *serve_coding_lines(enum http_encoding e);
+
+/* Serves entry e (any kind) as the representation, with conditional
+ * requests and ranges; the caller keeps its reference. */
+void serve_entry(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		 struct fc_entry *e, struct response *resp, char *extra, size_t extra_cap);
 
 /* Serves the regular file fd (stat st, s->path, cache key s->key),
  * negotiating its coding; takes over fd. */

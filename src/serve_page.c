@@ -13,18 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "listing.h"
+#include "compress.h"
 
-static char boundary[40] = "00000000000000000000";
-
-const char *serve_boundary(void)
+void serve_seed(struct serve_ctx *s, uint64_t seed)
 {
-	return boundary;
-}
-
-void serve_set_boundary(const char *b)
-{
-	snprintf(boundary, sizeof boundary, "%s", b);
+	s->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
 }
 
 /* Every response ends the same way: the operator's -H headers, CORS, then
@@ -67,6 +60,8 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 	if (status == 401)
 		http_response_header(resp, "WWW-Authenticate",
 				     SLICE_LIT("Basic realm=\"Restricted\", charset=\"UTF-8\""));
+	if (status == 503)
+		http_response_header(resp, "Retry-After", SLICE_LIT("1"));
 	serve_page_headers(resp);
 	serve_finish_head(s, resp);
 	if (!head_only) {
@@ -80,19 +75,15 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 
 bool serve_is_own_file(const struct serve_ctx *s, const struct stat *st)
 {
-	for (int i = 0; s->own && i < OWN_FILES_MAX; i++) {
-		ino_t ino = atomic_load_explicit(&s->own[i].ino, memory_order_acquire);
-		if (ino && ino == st->st_ino &&
-		    atomic_load_explicit(&s->own[i].dev, memory_order_relaxed) == st->st_dev)
-			return true;
-	}
-	return false;
+	return serve_own_file(s->own, st);
 }
 
 void serve_error(struct serve_ctx *s, int status, bool head_only, struct response *resp)
 {
 	resp->fd = -1;
 	resp->blob = NULL;
+	resp->job = NULL;
+	resp->delay = 0;
 	resp->nsegs = 0;
 	resp->body_len = 0;
 	if (status == 403 || status == 404 || status == 500) {
@@ -139,6 +130,10 @@ int serve_errno_status(int err)
 	}
 }
 
+/* The longest Location written: with the other header lines it fits the
+ * header block. */
+#define REDIRECT_MAX 4096
+
 /* A redirect to the first len bytes of s->location, with a short page. */
 static void redirect(struct serve_ctx *s, const struct request *r, int status, size_t len,
 		     struct response *resp)
@@ -164,10 +159,19 @@ void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t 
 		return;
 	}
 	s->location[n++] = '/';
-	if (r->query.len && (size_t)n + 1 + r->query.len < sizeof s->location) {
+	if (r->query.len) {
+		/* The query is kept or the redirect refused, never cut. */
+		if ((size_t)n + 1 + r->query.len > REDIRECT_MAX) {
+			serve_error(s, 414, r->method == HTTP_HEAD, resp);
+			return;
+		}
 		s->location[n++] = '?';
 		memcpy(s->location + n, r->query.ptr, r->query.len);
 		n += (long)r->query.len;
+	}
+	if ((size_t)n > REDIRECT_MAX) {
+		serve_error(s, 414, r->method == HTTP_HEAD, resp);
+		return;
 	}
 	redirect(s, r, 301, (size_t)n, resp);
 }
@@ -197,91 +201,11 @@ void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port
 			      (int)r->path.len, r->path.ptr, r->query.len ? "?" : "",
 			      (int)r->query.len, r->query.ptr);
 	/* Past 4 KiB the Location would not fit the header block. */
-	if (n < 0 || (size_t)n >= sizeof s->location || n > 4096) {
+	if (n < 0 || (size_t)n >= sizeof s->location || n > REDIRECT_MAX) {
 		serve_error(s, 414, r->method == HTTP_HEAD, resp);
 		return;
 	}
 	redirect(s, r, 308, (size_t)n, resp);
-}
-
-/* Reads the directory s->path (len bytes, "." for the root) into l,
- * leaving out what is not served: dotfiles (unless --dotfiles), the
- * server's own files, and symlinks that do not resolve inside the root. */
-static int read_listing(struct serve_ctx *s, size_t len, struct listing *l)
-{
-	int fd = path_open(s->root, s->path);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		struct stat st;
-		const char *name = de->d_name;
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
-		if (name[0] == '.' && !s->cfg->dotfiles && strcmp(name, ".well-known") != 0)
-			continue;
-		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			/* Listed only if serving it would work. */
-			char rel[SERVE_PATH_MAX];
-			int n = snprintf(rel, sizeof rel, "%s/%s", len == 1 && s->path[0] == '.' ? "." : s->path,
-					 name);
-			if (n <= 0 || (size_t)n >= sizeof rel)
-				continue;
-			int t = path_open(s->root, rel);
-			if (t < 0)
-				continue;
-			int ok = fstat(t, &st);
-			close(t);
-			if (ok < 0)
-				continue;
-		}
-		if ((!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) || serve_is_own_file(s, &st))
-			continue;
-		if (listing_add(l, name, S_ISDIR(st.st_mode), (uint64_t)st.st_size, st.st_mtim.tv_sec) < 0)
-			break;
-	}
-	closedir(d);
-	listing_sort(l);
-	return 0;
-}
-
-/* A generated page whose bytes were malloc'd: they travel as a blob. */
-static void serve_generated(struct serve_ctx *s, const struct request *r, char *page, size_t len,
-			    const char *type, struct response *resp)
-{
-	struct fc_blob *b = malloc(sizeof *b + len + 1);
-	if (!b) {
-		free(page);
-		serve_error(s, 500, r->method == HTTP_HEAD, resp);
-		return;
-	}
-	b->refs = 1;
-	b->len = len;
-	memcpy(b->data, page, len);
-	free(page);
-	http_response_begin(resp, 200, s->date);
-	http_response_header(resp, "Content-Type", slice_make(type, strlen(type)));
-	http_response_header_u64(resp, "Content-Length", len);
-	http_response_header(resp, "Cache-Control", SLICE_LIT("no-cache"));
-	http_response_header(resp, "Vary", SLICE_LIT("Accept"));
-	serve_page_headers(resp);
-	serve_finish_head(s, resp);
-	if (r->method == HTTP_HEAD || len == 0) {
-		fc_blob_put(b);
-		return;
-	}
-	resp->blob = b;
-	resp->segs[0] = (struct body_seg){ b->data, 0, len };
-	resp->nsegs = 1;
-	resp->body_len = len;
 }
 
 static bool wants_json(const struct http_head *h)
@@ -290,33 +214,87 @@ static bool wants_json(const struct http_head *h)
 	return a && http_list_has(a->value, "application/json");
 }
 
-void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-			  size_t len, struct response *resp)
+/* Listing pages are trusted for FILE_CACHE_TTL, then kept while the
+ * directory is unchanged (its mtime and ctime move when a name comes or
+ * goes), for at most LISTING_MAX_AGE: sizes and dates of the files in it
+ * are then at most that old. */
+#define LISTING_MAX_AGE 10
+
+static bool listing_valid(struct serve_ctx *s, struct fc_entry *e)
 {
-	struct listing l = { 0 };
-	size_t n = 0;
-	char *page = NULL;
-	int rc = read_listing(s, len, &l);
-	if (rc < 0) {
-		serve_error(s, serve_errno_status(-rc), r->method == HTTP_HEAD, resp);
-		return;
-	}
+	if (file_cache_fresh(e, s->now))
+		return true;
+	if (s->now - e->born >= LISTING_MAX_AGE)
+		return false;
+	struct stat st;
+	int fd = path_open(s->root, s->path);
+	bool same = fd >= 0 && fstat(fd, &st) == 0 && file_cache_same(e, &st);
+	if (fd >= 0)
+		close(fd);
+	if (same)
+		file_cache_touch(e, s->now);
+	return same;
+}
+
+void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		   size_t len, const enum http_encoding *order, int nenc, struct response *resp,
+		   char *extra, size_t extra_cap)
+{
 	bool json = wants_json(h);
-	if (json) {
-		page = listing_json(&l, &n);
-	} else {
-		/* The heading shows the decoded URL path of the directory. */
-		char dir[SERVE_PATH_MAX + 2];
-		if (len == 1 && s->path[0] == '.')
-			snprintf(dir, sizeof dir, "/");
-		else
-			snprintf(dir, sizeof dir, "/%s/", s->path);
-		page = listing_html(&l, dir, &n);
+	uint8_t kind = json ? FC_LISTING_JSON : FC_LISTING_HTML;
+	enum http_encoding want = ENC_IDENTITY;
+	(void)len;
+	for (int i = 0; i < nenc && s->cfg->compress; i++) {
+		if (compress_available() & (1u << order[i])) {
+			want = order[i];
+			break;
+		}
 	}
-	listing_free(&l);
-	if (!page) {
-		serve_error(s, 500, r->method == HTTP_HEAD, resp);
+	if (s->done && s->done->kind == SERVE_JOB_LISTING) {
+		/* The page this request's job made. */
+		struct fc_entry *e = s->done->entry;
+		bool busy = s->done->no_room || s->done->rejected;
+		s->done = NULL;
+		if (!e) {
+			serve_error(s, busy ? 503 : 500, r->method == HTTP_HEAD, resp);
+			return;
+		}
+		serve_entry(s, h, r, e, resp, extra, extra_cap);
 		return;
 	}
-	serve_generated(s, r, page, n, json ? "application/json" : "text/html; charset=utf-8", resp);
+	if (file_cache_enabled(s->cache)) {
+		struct fc_key k = { s->key, s->key_len, kind, (uint8_t)want, 0 };
+		struct fc_entry *e = file_cache_get(s->cache, &k);
+		if (!e && want != ENC_IDENTITY) {
+			/* A page too small to code is kept as it is. */
+			k.coding = ENC_IDENTITY;
+			e = file_cache_get(s->cache, &k);
+			if (e && e->size >= COMPRESS_MIN) {
+				file_cache_release(e);
+				e = NULL;
+			}
+		}
+		if (e && listing_valid(s, e)) {
+			serve_entry(s, h, r, e, resp, extra, extra_cap);
+			file_cache_release(e);
+			return;
+		}
+		if (e)
+			file_cache_remove(s->cache, e);
+		file_cache_release(e);
+	}
+	/* Reading a large directory takes long: the helper pool builds it. */
+	struct serve_job *j = serve_job_new(SERVE_JOB_LISTING, s->key, s->key_len, s->path);
+	if (!j) {
+		serve_error(s, 503, r->method == HTTP_HEAD, resp);
+		return;
+	}
+	j->cache = s->cache;
+	j->now = s->now;
+	j->root = s->root;
+	j->cfg = s->cfg;
+	j->own = s->own;
+	j->json = json;
+	j->coding = want;
+	resp->job = j;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,14 +26,13 @@
 #define LOG_FLUSH_MS 200
 #define LOG_FLUSH_BYTES (16 * 1024)
 #define ACCEPT_BATCH 128
-#define FILE_CACHE_ENTRIES 4096
-#define FILE_CACHE_MAX_FILE (64 * 1024)
+#define ACCEPT_PAUSE_MS 100 /* at the descriptor limit without a spare */
 
 atomic_uint worker_conn_count;
 
-/* Told apart from connections in epoll_event.data.ptr: the wake marker
- * and the addresses of the worker's listeners. */
-static char wake_marker;
+/* Told apart from connections in epoll_event.data.ptr: the wake and job
+ * markers and the addresses of the worker's listeners. */
+static char wake_marker, job_marker;
 
 static void update_clock(struct worker *w)
 {
@@ -41,6 +41,7 @@ static void update_clock(struct worker *w)
 	clock_gettime(CLOCK_REALTIME_COARSE, &real);
 	w->now = (uint32_t)mono.tv_sec;
 	w->now_ms = (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000;
+	w->wall_ts = real;
 	if (real.tv_sec != w->wall) {
 		w->wall = real.tv_sec;
 		http_date_format(w->wall, w->date);
@@ -50,7 +51,7 @@ static void update_clock(struct worker *w)
 
 int worker_init(struct worker *w, int id, const struct config *cfg,
 		const struct worker_listener *ls, int nls, const struct path_root *root,
-		const struct own_file *own, const struct auth *auth)
+		const struct own_file *own, const struct auth *auth, struct file_cache *cache)
 {
 	struct epoll_event ev;
 
@@ -61,7 +62,9 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 	memcpy(w->ls, ls, (size_t)w->nls * sizeof *ls);
 	w->epfd = -1;
 	w->wake_fd = -1;
+	w->job_fd = -1;
 	w->spare_fd = -1;
+	pthread_mutex_init(&w->job_lock, NULL);
 	w->wall = -1;
 	w->headers = calloc(cfg->max_headers, sizeof *w->headers);
 	if (!w->headers)
@@ -72,19 +75,20 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 	w->serve.root = root;
 	w->serve.own = own;
 	w->serve.auth = auth;
-	if (cfg->cache_bytes) {
-		if (file_cache_init(&w->cache, FILE_CACHE_ENTRIES, cfg->cache_bytes / (size_t)cfg->threads,
-				    FILE_CACHE_MAX_FILE) < 0)
-			return -ENOMEM;
-		w->serve.cache = &w->cache;
-		w->metrics.cache = &w->cache;
-	}
+	w->serve.cache = cache;
+	if (id == 0 && file_cache_enabled(cache))
+		w->metrics.cache = cache; /* one cache: counted once */
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+		seed = (uint64_t)time(NULL) * 2654435761u + (uint64_t)id;
+	serve_seed(&w->serve, seed);
 	metrics_register(&w->metrics);
 	metrics_register_conns(&worker_conn_count);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->job_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (w->epfd < 0 || w->wake_fd < 0)
+	if (w->epfd < 0 || w->wake_fd < 0 || w->job_fd < 0)
 		return -errno;
 	for (int i = 0; i < w->nls; i++) {
 		/* A socket every worker waits on wakes one of them, not all. */
@@ -97,6 +101,10 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 	ev.data.ptr = &wake_marker;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
 		return -errno;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &job_marker;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->job_fd, &ev) < 0)
+		return -errno;
 	update_clock(w);
 	w->next_sweep = w->now + 1;
 	return 0;
@@ -104,7 +112,21 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 
 /* At the descriptor limit, a pending connection would keep the listening
  * socket readable forever and spin the loop: give up the spare descriptor,
- * accept and close one connection, and take the spare back. */
+ * accept and close one connection, and take the spare back. Another
+ * thread may take the freed number meanwhile; a loop left without its
+ * spare stops watching its listeners for ACCEPT_PAUSE_MS instead of
+ * spinning, as nginx does. */
+static void listeners_watch(struct worker *w, bool on)
+{
+	for (int i = 0; i < w->nls; i++) {
+		struct epoll_event ev = {
+			.events = EPOLLIN | (w->ls[i].shared ? EPOLLEXCLUSIVE : 0),
+			.data.ptr = &w->ls[i],
+		};
+		epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->ls[i].fd, on ? &ev : NULL);
+	}
+}
+
 static void shed_one(struct worker *w, int lfd)
 {
 	if (w->spare_fd >= 0) {
@@ -113,11 +135,25 @@ static void shed_one(struct worker *w, int lfd)
 		if (fd >= 0)
 			close(fd);
 		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return;
+	}
+	if (w->spare_fd < 0)
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!w->accept_paused_ms) {
+		listeners_watch(w, false);
+		w->accept_paused_ms = w->now_ms + ACCEPT_PAUSE_MS;
 	}
 }
 
+/* Past --max-conns: the request is read first (TCP_DEFER_ACCEPT has it
+ * there already), so closing does not reset the connection and destroy
+ * the 503 before the client reads it. */
 static void refuse(int fd)
 {
+	char sink[4096];
+	for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+		;
 	static const char msg[] = "HTTP/1.1 503 Service Unavailable\r\n"
 				  "Content-Type: text/plain; charset=utf-8\r\n"
 				  "Content-Length: 24\r\n"
@@ -125,6 +161,9 @@ static void refuse(int fd)
 				  "Connection: close\r\n\r\n"
 				  "503 Service Unavailable\n";
 	(void)send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+		;
 	close(fd);
 }
 
@@ -139,6 +178,8 @@ static void accept_batch(struct worker *w, const struct worker_listener *l)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
 				shed_one(w, l->fd);
+				if (w->accept_paused_ms)
+					return;
 				continue;
 			}
 			return; /* EAGAIN, or an error the next turn will see again */
@@ -163,6 +204,45 @@ int worker_watch(struct worker *w, int fd, struct conn *c)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+void worker_job_done(struct pool_job *j)
+{
+	struct worker *w = j->owner;
+	uint64_t one = 1;
+	pthread_mutex_lock(&w->job_lock);
+	j->next = w->jobs_done;
+	w->jobs_done = j;
+	pthread_mutex_unlock(&w->job_lock);
+	(void)!write(w->job_fd, &one, sizeof one);
+}
+
+static struct pool_job *take_jobs(struct worker *w)
+{
+	uint64_t v;
+	(void)!read(w->job_fd, &v, sizeof v);
+	pthread_mutex_lock(&w->job_lock);
+	struct pool_job *list = w->jobs_done;
+	w->jobs_done = NULL;
+	pthread_mutex_unlock(&w->job_lock);
+	return list;
+}
+
+/* Finished jobs resume their connections, oldest first. */
+static void run_jobs(struct worker *w)
+{
+	struct pool_job *list = take_jobs(w), *rev = NULL;
+	while (list) {
+		struct pool_job *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	while (rev) {
+		struct pool_job *next = rev->next;
+		conn_job_finished(w, rev);
+		rev = next;
+	}
+}
+
 static void begin_stop(struct worker *w)
 {
 	uint64_t v;
@@ -179,6 +259,7 @@ static void begin_stop(struct worker *w)
 			close(w->ls[i].fd);
 		}
 		w->nls = 0;
+		w->accept_paused_ms = 0;
 	}
 	if (v >= 2) /* a forced stop: no grace left */
 		w->stop_deadline = w->now;
@@ -191,7 +272,7 @@ void *worker_run(void *arg)
 	struct epoll_event events[MAX_EVENTS];
 
 	for (;;) {
-		int timeout = w->stopping ? 100 : 1000;
+		int timeout = w->stopping || w->accept_paused_ms ? 100 : 1000;
 		if (w->log.len && timeout > LOG_FLUSH_MS)
 			timeout = LOG_FLUSH_MS;
 		int n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
@@ -208,8 +289,14 @@ void *worker_run(void *arg)
 			}
 			else if (p == &wake_marker)
 				begin_stop(w);
+			else if (p == &job_marker)
+				run_jobs(w);
 			else
 				conn_on_event(w, p, events[i].events);
+		}
+		if (w->accept_paused_ms && w->now_ms >= w->accept_paused_ms) {
+			w->accept_paused_ms = 0;
+			listeners_watch(w, true);
 		}
 		if ((int32_t)(w->now - w->next_sweep) >= 0) {
 			conn_sweep(w);
@@ -251,9 +338,17 @@ void worker_destroy(struct worker *w)
 		close(w->epfd);
 	if (w->wake_fd >= 0)
 		close(w->wake_fd);
+	/* Jobs handed back after the loop ended: their connections are gone. */
+	for (struct pool_job *j = w->jobs_done, *next; j; j = next) {
+		next = j->next;
+		serve_job_free(serve_job_of(j));
+	}
+	w->jobs_done = NULL;
+	if (w->job_fd >= 0)
+		close(w->job_fd);
+	pthread_mutex_destroy(&w->job_lock);
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
-	file_cache_destroy(&w->cache);
 	free(w->copy_buf);
 	auth_cache_clear(&w->serve.auth_cache);
 	free(w->headers);

@@ -16,6 +16,7 @@
 #include "http_date.h"
 #include "http_parse.h"
 #include "metrics.h"
+#include "pool.h"
 #include "serve.h"
 
 struct conn;
@@ -44,6 +45,11 @@ struct worker {
 	struct worker_listener ls[WORKER_LISTEN_MAX];
 	int nls;
 	int wake_fd;  /* eventfd: the main thread asks for a stop */
+	int job_fd;   /* eventfd: helper threads hand finished jobs back */
+	pthread_mutex_t job_lock;
+	struct pool_job *jobs_done; /* finished, for connections of this loop */
+	uint32_t next_conn_id;
+	uint64_t accept_paused_ms; /* listeners left out of epoll until then (EMFILE) */
 	int spare_fd; /* kept open to shed connections on EMFILE */
 	const struct config *cfg;
 
@@ -59,6 +65,7 @@ struct worker {
 	uint64_t now_ms;       /* monotonic milliseconds */
 	uint64_t log_since_ms; /* when the oldest unwritten log line came, 0: none */
 	time_t wall;           /* real time, for Date and the log */
+	struct timespec wall_ts; /* the same, to the few milliseconds */
 	char date[HTTP_DATE_LEN + 1];
 	char iso[LOG_ISO_LEN + 1];
 	uint32_t next_sweep;
@@ -69,7 +76,6 @@ struct worker {
 	char *copy_buf; /* WORKER_COPY_BUF bytes unless --sendfile on */
 
 	struct serve_ctx serve;
-	struct file_cache cache;
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
 	struct access_log log;
 	struct metrics metrics;
@@ -82,7 +88,11 @@ extern atomic_uint worker_conn_count;
  * sockets in ls are adopted. Returns 0 or -errno. */
 int worker_init(struct worker *w, int id, const struct config *cfg,
 		const struct worker_listener *ls, int nls, const struct path_root *root,
-		const struct own_file *own, const struct auth *auth);
+		const struct own_file *own, const struct auth *auth, struct file_cache *cache);
+
+/* The pool's done callback for jobs a connection waits on (any thread):
+ * queues the job for its worker and wakes that loop. */
+void worker_job_done(struct pool_job *j);
 
 /* The thread body: runs until a stop is requested and drained. */
 void *worker_run(void *arg);

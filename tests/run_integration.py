@@ -3,7 +3,9 @@
 tests/integration/test_*.py (and tests/long/ with --long). Each test starts
 the real server on a free loopback port through lib.Server. Test files run
 in parallel worker processes (-j); the tests of one file run in order.
-Prints one line per test and closes with 'N passed, N failed'."""
+Prints one line per test and closes with 'N passed, N failed, N skipped'.
+A test that raises lib.Skip is reported as skipped with its reason, never
+as passed."""
 import argparse
 import importlib.util
 import multiprocessing
@@ -24,7 +26,9 @@ def load(path):
 
 
 def run_file(job):
-    """Runs the tests of one file; returns [(name, ok, seconds, traceback)]."""
+    """Runs the tests of one file; returns [(name, outcome, seconds, detail)]
+    with outcome "ok", "fail" (detail: the traceback) or "skip" (detail:
+    the reason)."""
     folder, f, pattern = job
     sys.path.insert(0, os.path.join(HERE, "integration"))
     import lib
@@ -32,8 +36,10 @@ def run_file(job):
     results = []
     try:
         mod = load(os.path.join(folder, f))
+    except lib.Skip as e:
+        return [(f"{f}:<import>", "skip", 0.0, str(e))]
     except Exception:
-        return [(f"{f}:<import>", False, 0.0, traceback.format_exc())]
+        return [(f"{f}:<import>", "fail", 0.0, traceback.format_exc())]
     for name in sorted(n for n in dir(mod) if n.startswith("test_")):
         fn = getattr(mod, name)
         if not callable(fn) or pattern not in f"{f}:{name}":
@@ -41,9 +47,13 @@ def run_file(job):
         start = time.monotonic()
         try:
             fn()
-            results.append((f"{f}:{name}", True, time.monotonic() - start, ""))
+            results.append((f"{f}:{name}", "ok", time.monotonic() - start, ""))
+        except lib.Skip as e:
+            results.append((f"{f}:{name}", "skip", time.monotonic() - start,
+                            str(e) or "no reason given"))
         except Exception:
-            results.append((f"{f}:{name}", False, time.monotonic() - start, traceback.format_exc()))
+            results.append((f"{f}:{name}", "fail", time.monotonic() - start,
+                            traceback.format_exc()))
         finally:
             lib.kill_all()
     return results
@@ -62,23 +72,26 @@ def main():
     folder = os.path.join(HERE, "long" if args.long else "integration")
     files = sorted(f for f in os.listdir(folder) if f.startswith("test_") and f.endswith(".py"))
     jobs = [(folder, f, args.k) for f in files]
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     # The long tests measure latency and CPU: they run one file at a time.
     procs = 1 if args.long else max(1, args.j)
     with multiprocessing.get_context("fork").Pool(procs) as pool:
         for results in pool.imap_unordered(run_file, jobs):
-            for name, ok, secs, tb in results:
-                if ok:
+            for name, outcome, secs, detail in results:
+                if outcome == "ok":
                     passed += 1
                     print(f"ok   {name} ({secs:.2f}s)", flush=True)
+                elif outcome == "skip":
+                    skipped += 1
+                    print(f"skip {name}: {detail}", flush=True)
                 else:
                     failed += 1
-                    failures.append((name, tb))
+                    failures.append((name, detail))
                     print(f"FAIL {name}", flush=True)
     for name, tb in failures:
         print(f"\n--- {name}\n{tb}")
-    print(f"integration: {passed} passed, {failed} failed")
+    print(f"integration: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed or passed == 0 else 0)
 
 

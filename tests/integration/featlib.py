@@ -38,7 +38,8 @@ def codings():
 
 
 def skip(msg):
-    print(f"SKIP: {msg}", flush=True)
+    """Ends the test as skipped, with msg as the reason (raises lib.Skip)."""
+    raise lib.Skip(msg)
 
 
 def need_tool(name):

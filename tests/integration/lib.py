@@ -18,6 +18,12 @@ _procs = []
 _dirs = []
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (a feature not compiled in, a
+    tool or privilege missing); the message says why. The runner reports
+    the test as skipped, never as passed."""
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

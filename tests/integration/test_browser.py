@@ -4,7 +4,7 @@ loads the listing of a directory of hostile names, checks that every entry
 is in the DOM as text and that no name became markup or ran script, then
 clicks through to files and a subdirectory and back up.
 
-Skipped, with "SKIP: chromium not installed", only where Chromium is
+Skipped (lib.Skip, "chromium not installed") only where Chromium is
 absent; with Chromium but without chromedriver or selenium it fails."""
 import json
 import os
@@ -120,8 +120,7 @@ def content(name):
 def test_browser_listing_hostile_names():
     chromium = fl.chromium_path()
     if not chromium:
-        print("SKIP: chromium not installed", flush=True)
-        return
+        raise lib.Skip("chromium not installed")
     driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     assert os.path.exists(driver), ("chromium is installed but chromedriver is not: "
                                     "apt-get install chromium-driver")

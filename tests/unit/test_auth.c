@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_CRYPT
 #include <crypt.h>
@@ -169,6 +170,13 @@ static unsigned cached(const struct auth_cache *cache)
 	for (unsigned i = 0; i < AUTH_CACHE; i++)
 		n += cache->value[i] != NULL;
 	return n;
+}
+
+static double mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 #ifdef HAVE_CRYPT
@@ -476,6 +484,118 @@ static void test_load(void)
 	rmdir(tmpdir);
 }
 
+/* ---- auth_verify ---- */
+
+/* auth_verify alone answers as auth_check does with an empty cache, and
+ * keeps nothing: the same value is hashed again each time. */
+static void test_verify(void)
+{
+	char *h6 = make_hash("$6$", 0, "secret");
+	char *h2b = make_hash("$2b$", 4, "p:ss");
+	char *h5 = make_hash("$5$", 0, "");
+	char *h2y = make_hash("$2y$", 4, "\xc3\xa9t\xc3\xa9");
+	struct auth_user users[] = {
+		{ "alice", h6 },
+		{ "bob", h2b },
+		{ "carol", h5 },
+		{ "dave", SHA256_HELLO },
+		{ "erin", SHA512_HELLO },
+		{ "frank", h2y },
+		{ "locked", "!" },
+		{ "empty", "" },
+		{ "star", "*" },
+	};
+	struct auth a = { users, sizeof users / sizeof users[0] };
+	for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0]; i++) {
+		const struct check_case *c = &check_cases[i];
+		char value[2048];
+		size_t credlen = c->credlen ? c->credlen : strlen(c->creds);
+		make_value(value, sizeof value, c->scheme, c->creds, credlen, c->tail);
+		bool ok = auth_verify(&a, slice_make(value, strlen(value)));
+		CHECK(ok == c->ok, "verify '%s' (%s%.*s%s): %d, want %d", value, c->scheme,
+		      (int)credlen, c->creds, c->tail, ok, c->ok);
+	}
+	/* the answer comes from the hash each time */
+	char value[256];
+	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
+	struct slice v = slice_make(value, strlen(value));
+	CHECK(auth_verify(&a, v) && auth_verify(&a, v), "alice refused");
+	users[0].hash = "!";
+	CHECK(!auth_verify(&a, v), "verified with a locked hash: remembered?");
+	users[0].hash = h6;
+	/* the first user's hash stands in for unknown users: it lets none in */
+	make_value(value, sizeof value, "Basic ", "nobody:secret", 13, "");
+	CHECK(!auth_verify(&a, slice_make(value, strlen(value))),
+	      "an unknown user with the first user's password accepted");
+	struct auth none = { NULL, 0 };
+	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
+	CHECK(!auth_verify(&none, slice_make(value, strlen(value))), "accepted with no users");
+	free(h6);
+	free(h2b);
+	free(h5);
+	free(h2y);
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* This thread's CPU time: the hash's work, not the time other processes
+ * on a busy machine take from it. */
+static double cpu_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* An unknown user costs one hash, as a known user with a wrong password
+ * does, so the time of a 401 does not tell which names exist. Medians of
+ * interleaved runs, compared with a generous factor. */
+#define TIMING_RUNS 9
+
+static void test_verify_timing(void)
+{
+	static const struct {
+		const char *prefix;
+		unsigned long cost;
+	} kinds[] = { { "$5$", 20000 }, { "$2b$", 6 } };
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		char *ha = make_hash(kinds[k].prefix, kinds[k].cost, "alice-pw");
+		char *hb = make_hash(kinds[k].prefix, kinds[k].cost, "bob-pw");
+		struct auth_user users[] = { { "alice", ha }, { "bob", hb } };
+		struct auth a = { users, 2 };
+		char known[256], unknown[256], right[256];
+		make_value(known, sizeof known, "Basic ", "bob:wrong", 9, "");
+		make_value(unknown, sizeof unknown, "Basic ", "mallory:wrong", 13, "");
+		make_value(right, sizeof right, "Basic ", "bob:bob-pw", 10, "");
+		CHECK(auth_verify(&a, slice_make(right, strlen(right))), "%s: bob refused",
+		      kinds[k].prefix);
+		double tk[TIMING_RUNS], tu[TIMING_RUNS];
+		for (int i = 0; i < TIMING_RUNS; i++) {
+			double t0 = cpu_ms();
+			bool ok_k = auth_verify(&a, slice_make(known, strlen(known)));
+			double t1 = cpu_ms();
+			bool ok_u = auth_verify(&a, slice_make(unknown, strlen(unknown)));
+			double t2 = cpu_ms();
+			CHECK(!ok_k && !ok_u, "%s: a wrong password accepted", kinds[k].prefix);
+			tk[i] = t1 - t0;
+			tu[i] = t2 - t1;
+		}
+		qsort(tk, TIMING_RUNS, sizeof tk[0], cmp_double);
+		qsort(tu, TIMING_RUNS, sizeof tu[0], cmp_double);
+		double mk = tk[TIMING_RUNS / 2], mu = tu[TIMING_RUNS / 2];
+		CHECK(mu >= 0.5 * mk, "%s: unknown user %.3f ms, known user %.3f ms (medians)",
+		      kinds[k].prefix, mu, mk);
+		CHECK(mk >= 0.5 * mu, "%s: known user %.3f ms, unknown user %.3f ms (medians)",
+		      kinds[k].prefix, mk, mu);
+		free(ha);
+		free(hb);
+	}
+}
+
 #else /* !HAVE_CRYPT */
 
 static void test_check(void)
@@ -499,12 +619,209 @@ static void test_load(void)
 	CHECK(strstr(err, "not available") != NULL, "error '%s'", err);
 }
 
+static void test_verify(void)
+{
+	struct auth_user users[] = { { "alice", "$6$saltstring$x" } };
+	struct auth a = { users, 1 };
+	char value[256];
+	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
+	CHECK(!auth_verify(&a, slice_make(value, strlen(value))), "verified without crypt support");
+}
+
+static void test_verify_timing(void)
+{
+}
+
 #endif
+
+/* ---- auth_cached, auth_remember ---- */
+
+/* What a cache remembers, and what it answers: only the bytes remembered
+ * (OWS trimmed), never a prefix, another scheme, or a value past 1024
+ * bytes. auth_cached verifies nothing: remember only what was verified. */
+#define V_ALICE "Basic YWxpY2U6c2VjcmV0" /* alice:secret */
+#define V_BOB "Basic Ym9iOnA6c3M="        /* bob:p:ss */
+#define V_WRONG "Basic YWxpY2U6bm9wZQ=="  /* alice:nope, never verified */
+
+static const char *const remembered[] = {
+	V_ALICE,
+	"  " V_BOB "\t",           /* kept trimmed */
+	V_WRONG,                   /* remember trusts its caller */
+	"Bearer YWxpY2U6c2VjcmV0", /* not Basic: not kept */
+	"Basic ",                  /* no credentials: not kept */
+	"",
+};
+
+struct cached_case {
+	const char *value;
+	bool hit;
+};
+
+static const struct cached_case cached_cases[] = {
+	{ V_ALICE, true },
+	{ " " V_ALICE, true },
+	{ V_ALICE "  ", true },
+	{ "\t" V_ALICE "\t ", true },
+	{ V_BOB, true },
+	{ V_WRONG, true },
+	{ "basic YWxpY2U6c2VjcmV0", false }, /* other bytes for the same credentials */
+	{ "Basic  YWxpY2U6c2VjcmV0", false },
+	{ "Basic YWxpY2U6c2VjcmV", false },   /* a prefix */
+	{ "Basic YWxpY2U6c2VjcmV0A", false }, /* longer */
+	{ "Basic YWxpY2U6c2VjcmV1", false },
+	{ "Bearer YWxpY2U6c2VjcmV0", false },
+	{ "YWxpY2U6c2VjcmV0", false },
+	{ "Basic ", false },
+	{ "Basic", false },
+	{ "", false },
+	{ "   ", false },
+};
+
+static void test_cached(void)
+{
+	struct auth_cache cache = { 0 };
+	for (size_t i = 0; i < sizeof cached_cases / sizeof cached_cases[0]; i++) {
+		const char *v = cached_cases[i].value;
+		CHECK(!auth_cached(&cache, slice_make(v, strlen(v))), "'%s' in an empty cache", v);
+	}
+	for (size_t i = 0; i < sizeof remembered / sizeof remembered[0]; i++)
+		auth_remember(&cache, slice_make(remembered[i], strlen(remembered[i])));
+	CHECK(cached(&cache) == 3, "%u values kept, want 3", cached(&cache));
+	for (size_t i = 0; i < sizeof cached_cases / sizeof cached_cases[0]; i++) {
+		const char *v = cached_cases[i].value;
+		bool hit = auth_cached(&cache, slice_make(v, strlen(v)));
+		CHECK(hit == cached_cases[i].hit, "cached('%s') = %d, want %d", v, hit,
+		      cached_cases[i].hit);
+	}
+	/* a value is its slice: a prefix of a longer buffer */
+	const char *longer = V_ALICE "XYZ";
+	CHECK(auth_cached(&cache, slice_make(longer, strlen(V_ALICE))), "slice of a longer buffer");
+	CHECK(!auth_cached(&cache, slice_make(longer, strlen(longer))), "longer value");
+
+	/* over 1024 bytes: neither kept nor found; exactly 1024: kept */
+	static char big[1100];
+	memcpy(big, "Basic ", 6);
+	memset(big + 6, 'A', sizeof big - 7);
+	auth_remember(&cache, slice_make(big, strlen(big)));
+	CHECK(cached(&cache) == 3 && !auth_cached(&cache, slice_make(big, strlen(big))),
+	      "a %zu-byte value kept", strlen(big));
+	auth_remember(&cache, slice_make(big, 1024));
+	CHECK(cached(&cache) == 4 && auth_cached(&cache, slice_make(big, 1024)),
+	      "a 1024-byte value not kept");
+	auth_cache_clear(&cache);
+	CHECK(cached(&cache) == 0 && !auth_cached(&cache, SLICE_LIT(V_ALICE)), "clear");
+
+	/* AUTH_CACHE values are kept; each one more pushes out the oldest */
+	char values[AUTH_CACHE + 3][32];
+	for (int i = 0; i < AUTH_CACHE + 3; i++) {
+		snprintf(values[i], sizeof values[i], "Basic dXNlcjp%04d", i);
+		auth_remember(&cache, slice_make(values[i], strlen(values[i])));
+		bool exact = true;
+		for (int j = 0; j <= i; j++)
+			exact = exact && auth_cached(&cache, slice_make(values[j], strlen(values[j]))) ==
+						 (j > i - AUTH_CACHE);
+		CHECK(exact, "after %d remembered: not exactly the last %d kept", i + 1, AUTH_CACHE);
+	}
+	CHECK(cached(&cache) == AUTH_CACHE, "%u kept, want %d", cached(&cache), AUTH_CACHE);
+	auth_cache_clear(&cache);
+	CHECK(cached(&cache) == 0, "clear left %u", cached(&cache));
+}
+
+/* ---- auth_failed: repeated failures are slowed down ---- */
+
+/* ::ffff:10.x.y.z, as an IPv4 client is recorded. */
+static void addr_of(uint8_t out[16], unsigned n)
+{
+	memset(out, 0, 16);
+	out[10] = out[11] = 0xff;
+	out[12] = 10;
+	out[13] = (uint8_t)(n >> 16);
+	out[14] = (uint8_t)(n >> 8);
+	out[15] = (uint8_t)n;
+}
+
+/* n failures of addr at now: how many were held back, and the number of
+ * the first that was (0: none). */
+static unsigned fail_n(const uint8_t addr[16], uint32_t now, unsigned n, unsigned *first)
+{
+	unsigned late = 0, odd = 0;
+	*first = 0;
+	for (unsigned i = 1; i <= n; i++) {
+		unsigned d = auth_failed(addr, now);
+		odd += d != 0 && d != AUTH_FAIL_DELAY;
+		if (d && !late++)
+			*first = i;
+	}
+	CHECK(odd == 0, "%u delays other than 0 or %d", odd, AUTH_FAIL_DELAY);
+	return late;
+}
+
+static void test_failed(void)
+{
+	uint8_t a[16], b[16], c[16];
+	addr_of(a, 1);
+	addr_of(b, 2);
+	memcpy(c, a, 16);
+	c[0] = 0x20; /* an IPv6 address ending as a does */
+	const uint32_t t = 100000;
+	unsigned first;
+
+	/* AUTH_FAIL_FREE failures are answered at once, later ones held */
+	CHECK(fail_n(a, t, AUTH_FAIL_FREE, &first) == 0, "a delayed at failure %u of %d", first,
+	      AUTH_FAIL_FREE);
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK(auth_failed(a, t + 1 + i) == AUTH_FAIL_DELAY,
+		      "failure %u past the free ones not delayed", AUTH_FAIL_FREE + 1 + i);
+	/* other addresses are not affected */
+	CHECK(auth_failed(b, t + 5) == 0, "b delayed for a's failures");
+	CHECK(auth_failed(c, t + 5) == 0, "c (a's last bytes) delayed for a's failures");
+	/* the window runs from the first failure, to its last second... */
+	CHECK(auth_failed(a, t + AUTH_FAIL_WINDOW) == AUTH_FAIL_DELAY,
+	      "not delayed in the window's last second");
+	/* ...after it the count starts again */
+	CHECK(fail_n(a, t + AUTH_FAIL_WINDOW + 1, AUTH_FAIL_FREE, &first) == 0,
+	      "after the window: delayed at failure %u", first);
+	CHECK(auth_failed(a, t + AUTH_FAIL_WINDOW + 1) == AUTH_FAIL_DELAY,
+	      "new window: failure %d not delayed", AUTH_FAIL_FREE + 1);
+	CHECK(auth_failed(a, t + 1000000) == 0, "delayed after a long quiet time");
+	CHECK(auth_failed(b, t + 1000000) == 0, "b delayed after a long quiet time");
+
+	/* many distinct addresses: each on its own, nothing crashes or
+	 * hangs, and the table still counts a busy address afterwards */
+	const uint32_t t2 = 200000;
+	double t0 = mono_ms();
+	unsigned delayed = 0;
+	for (unsigned i = 0; i < 200000; i++) {
+		uint8_t x[16];
+		addr_of(x, 1000 + i);
+		delayed += auth_failed(x, t2 + i / 20000) != 0;
+	}
+	double spent = mono_ms() - t0;
+	CHECK(delayed == 0, "%u of 200000 first failures delayed", delayed);
+	CHECK(spent < 5000, "200000 addresses took %.0f ms", spent);
+	uint8_t e[16];
+	addr_of(e, 5);
+	CHECK(fail_n(e, t2 + 10, AUTH_FAIL_FREE + 2, &first) == 2 && first == AUTH_FAIL_FREE + 1,
+	      "a busy address after the flood: first delayed at %u", first);
+	/* every byte of the address counts */
+	unsigned shared = 0;
+	for (int byte = 0; byte < 16; byte++) {
+		uint8_t y[16];
+		memcpy(y, e, 16);
+		y[byte] ^= 0x01;
+		shared += auth_failed(y, t2 + 10) != 0;
+	}
+	CHECK(shared == 0, "%u of 16 addresses one bit off shared e's count", shared);
+}
 
 int main(void)
 {
 	test_base64();
 	test_check();
+	test_verify();
+	test_verify_timing();
+	test_cached();
+	test_failed();
 	test_load();
 	return unit_done("auth");
 }

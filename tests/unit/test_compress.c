@@ -193,10 +193,14 @@ static char *decode(enum http_encoding e, const char *in, size_t in_len, size_t 
 
 /* ---- round trips ---- */
 
+/* The budget coded blobs are counted against. */
+static struct file_cache budget;
+
 /* The coded length, or -1 for NULL; the blob is released. */
 static long coded_len(enum http_encoding e, const char *data, size_t len, bool force)
 {
-	struct fc_blob *b = compress_encode(e, data, len, force);
+	bool no_room;
+	struct fc_blob *b = compress_encode(&budget, e, data, len, force, &no_room);
 	long n = b ? (long)b->len : -1;
 	fc_blob_put(b);
 	return n;
@@ -236,11 +240,16 @@ static void check_round_trip(enum http_encoding e, const char *data, size_t len,
 			     bool want_smaller, const char *what)
 {
 	const char *name = http_encoding_name(e);
-	struct fc_blob *b = compress_encode(e, data, len, force);
+	bool no_room;
+	struct fc_blob *b = compress_encode(&budget, e, data, len, force, &no_room);
 	CHECK(b != NULL, "%s %s (%zu bytes, force %d): NULL", name, what, len, force);
 	if (!b)
 		return;
-	CHECK(b->refs == 1, "%s %s: refs %u", name, what, b->refs);
+	CHECK(b->refs == 1, "%s %s: refs %u", name, what, (unsigned)b->refs);
+	/* Counted at what it holds, not at the coder's worst case. */
+	CHECK(b->cap == b->len && atomic_load(&budget.held) == b->len,
+	      "%s %s: %zu bytes held for a %zu-byte blob (cap %zu)", name, what,
+	      (size_t)atomic_load(&budget.held), b->len, b->cap);
 	if (want_smaller)
 		CHECK(b->len < len, "%s %s: %zu bytes from %zu", name, what, b->len, len);
 	if (e == ENC_GZIP)
@@ -332,10 +341,36 @@ static void test_round_trips(void)
 	free(rnd);
 }
 
+/* A coded form that does not fit the budget is refused and says so. */
+static void test_budget(void)
+{
+	struct file_cache small;
+	char text[8192];
+	make_text(text, sizeof text);
+	file_cache_init(&small, 16, 1024, 1024);
+	unsigned avail = compress_available();
+	for (int e = ENC_BR; e < ENC_COUNT; e++) {
+		if (!(avail & (1u << e)))
+			continue;
+		bool no_room = false;
+		struct fc_blob *b = compress_encode(&small, (enum http_encoding)e, text, sizeof text,
+						    false, &no_room);
+		CHECK(!b && no_room, "%s into a 1 KiB budget: blob %p, no_room %d",
+		      http_encoding_name((enum http_encoding)e), (void *)b, no_room);
+		fc_blob_put(b);
+		CHECK(atomic_load(&small.held) == 0, "%s: %zu bytes still held",
+		      http_encoding_name((enum http_encoding)e), (size_t)atomic_load(&small.held));
+	}
+	file_cache_destroy(&small);
+}
+
 int main(void)
 {
+	file_cache_init(&budget, 16, 64u << 20, 1 << 16);
 	test_types();
 	test_available();
 	test_round_trips();
+	test_budget();
+	file_cache_destroy(&budget);
 	return unit_done("compress");
 }

@@ -17,7 +17,12 @@
 #define ETAG "\"abc\""
 
 static const struct file_meta meta = {
-	.size = 1000, .mtime = 1759084200, .etag = { ETAG, sizeof ETAG - 1 }
+	.size = 1000, .mtime = 1759084200, .etag = { ETAG, sizeof ETAG - 1 }, .date_strong = true
+};
+
+/* The same file changed less than a second ago: its date is weak. */
+static const struct file_meta meta_new = {
+	.size = 1000, .mtime = 1759084200, .etag = { ETAG, sizeof ETAG - 1 }, .date_strong = false
 };
 
 
@@ -125,9 +130,9 @@ static const struct cond_case cond_cases[] = {
 	{ HTTP_GET, "Range: bytes=0-9\nIf-Modified-Since: " BEFORE, COND_PARTIAL, 1, { { 0, 9 } } },
 	{ HTTP_GET, "Range: bytes=0-9\nIf-None-Match: \"x\"", COND_PARTIAL, 1, { { 0, 9 } } },
 
-	/* Range through the evaluation: GET and HEAD only */
+	/* Range through the evaluation: GET only (section 14.2) */
 	{ HTTP_GET, "Range: bytes=0-99", COND_PARTIAL, 1, { { 0, 99 } } },
-	{ HTTP_HEAD, "Range: bytes=0-99", COND_PARTIAL, 1, { { 0, 99 } } },
+	{ HTTP_HEAD, "Range: bytes=0-99", COND_OK, 0, { { 0, 0 } } },
 	{ HTTP_OTHER, "Range: bytes=0-99", COND_OK, 0, { { 0, 0 } } },
 	{ HTTP_OPTIONS, "Range: bytes=0-99", COND_OK, 0, { { 0, 0 } } },
 	{ HTTP_GET, "range: BYTES=990-", COND_PARTIAL, 1, { { 990, 999 } } },
@@ -155,29 +160,52 @@ static const struct cond_case cond_cases[] = {
 	{ HTTP_GET, "If-Range: " ETAG, COND_OK, 0, { { 0, 0 } } },
 };
 
-static void test_cond(void)
+/* The same cases where they differ for a file changed within the last
+ * second: a date no longer selects the range, an ETag still does. */
+static const struct cond_case new_file_cases[] = {
+	{ HTTP_GET, "Range: bytes=0-9\nIf-Range: " LM, COND_OK, 0, { { 0, 0 } } },
+	{ HTTP_GET, "Range: bytes=0-9\nIf-Range: " LM_850, COND_OK, 0, { { 0, 0 } } },
+	{ HTTP_GET, "Range: bytes=0-9\nIf-Range: " ETAG, COND_PARTIAL, 1, { { 0, 9 } } },
+	{ HTTP_GET, "Range: bytes=0-9", COND_PARTIAL, 1, { { 0, 9 } } },
+	{ HTTP_HEAD, "Range: bytes=0-9\nIf-Range: " ETAG, COND_OK, 0, { { 0, 0 } } },
+};
+
+/* Runs a table of cases against the file described by f. */
+static void run_cases(const struct cond_case *cases, size_t n_cases, const struct file_meta *f,
+		      const char *what)
 {
-	for (size_t i = 0; i < sizeof cond_cases / sizeof cond_cases[0]; i++) {
-		const struct cond_case *c = &cond_cases[i];
+	for (size_t i = 0; i < n_cases; i++) {
+		const struct cond_case *c = &cases[i];
 		struct http_header hdrs[MAXH];
 		struct http_head h;
 		struct byte_range r[HTTP_RANGES_MAX];
 		size_t n = 99;
 
 		build_head(c->headers, &h, hdrs);
-		enum cond_status st = http_cond_evaluate(&h, c->m, &meta, r, &n);
-		CHECK(st == c->expect, "cond %zu (method %d, '%s'): %d, want %d", i, (int)c->m,
+		enum cond_status st = http_cond_evaluate(&h, c->m, f, r, &n);
+		CHECK(st == c->expect, "%s %zu (method %d, '%s'): %d, want %d", what, i, (int)c->m,
 		      c->headers, (int)st, (int)c->expect);
 		if (st != COND_PARTIAL) {
-			CHECK(n == 0, "cond %zu: nranges %zu without 206", i, n);
+			CHECK(n == 0, "%s %zu: nranges %zu without 206", what, i, n);
 			continue;
 		}
-		CHECK(n == c->nranges, "cond %zu: %zu ranges, want %zu", i, n, c->nranges);
+		CHECK(n == c->nranges, "%s %zu: %zu ranges, want %zu", what, i, n, c->nranges);
 		for (size_t k = 0; k < n && k < c->nranges; k++)
 			CHECK(r[k].first == c->r[k].first && r[k].last == c->r[k].last,
-			      "cond %zu: range %zu is %llu-%llu", i, k, (unsigned long long)r[k].first,
+			      "%s %zu: range %zu is %llu-%llu", what, i, k, (unsigned long long)r[k].first,
 			      (unsigned long long)r[k].last);
 	}
+}
+
+static void test_new_file(void)
+{
+	run_cases(new_file_cases, sizeof new_file_cases / sizeof new_file_cases[0], &meta_new,
+		  "new file");
+}
+
+static void test_cond(void)
+{
+	run_cases(cond_cases, sizeof cond_cases / sizeof cond_cases[0], &meta, "cond");
 }
 
 /* ---- Range parsing --------------------------------------------------------- */
@@ -493,6 +521,7 @@ static void test_etag(void)
 
 int main(void)
 {
+	test_new_file();
 	test_cond();
 	test_range();
 	test_range_count();

@@ -53,6 +53,9 @@ struct norm_case {
 static const struct norm_case norm_cases[] = {
 	{ B("/"), 1, ".", TS },
 	{ B("/index.html"), 10, "index.html", 0 },
+	/* control bytes are a file name's business: the cache keys them as a
+	 * field apart, logs and pages escape them */
+	{ B("/%01br:about"), 9, "\x01" "br:about", 0 },
 	{ B("/a/b/c"), 5, "a/b/c", 0 },
 	{ B("/a/b/c/"), 5, "a/b/c", TS },
 	{ B("/a//b"), 3, "a/b", 0 },
