@@ -275,6 +275,7 @@ static struct {
 	uint8_t addr[16];
 	uint32_t since; /* monotonic second the window started */
 	uint32_t fails;
+	uint32_t checking; /* checks under way */
 	bool used;
 } limit_tab[LIMIT_SLOTS];
 static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -307,6 +308,8 @@ static unsigned limit_slot(const uint8_t addr[16], uint32_t now, bool *found)
 			*found = true;
 			return k;
 		}
+		if (limit_tab[k].used && limit_tab[k].checking)
+			continue; /* checks under way: kept */
 		uint32_t age = limit_tab[k].used ? limit_tab[k].since : 0;
 		if (!limit_tab[k].used || window_over(limit_tab[k].since, now)) {
 			if (oldest != 0) {
@@ -327,6 +330,8 @@ unsigned auth_failed(const uint8_t addr[16], uint32_t now)
 	pthread_mutex_lock(&limit_lock);
 	unsigned k = limit_slot(addr, now, &found);
 	if (!found || window_over(limit_tab[k].since, now)) {
+		if (!found)
+			limit_tab[k].checking = 0;
 		memcpy(limit_tab[k].addr, addr, 16);
 		limit_tab[k].used = true;
 		limit_tab[k].since = now;
@@ -346,4 +351,38 @@ void auth_free(struct auth *a)
 	free(a->users);
 	a->users = NULL;
 	a->n = 0;
+}
+
+/* A slot with checks under way is not taken by another address while its
+ * probe window has another to give. */
+bool auth_begin(const uint8_t addr[16])
+{
+	bool found, ok;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	uint32_t now = (uint32_t)ts.tv_sec;
+	pthread_mutex_lock(&limit_lock);
+	unsigned k = limit_slot(addr, now, &found);
+	if (!found) {
+		memcpy(limit_tab[k].addr, addr, 16);
+		limit_tab[k].used = true;
+		limit_tab[k].since = now;
+		limit_tab[k].fails = 0;
+		limit_tab[k].checking = 0;
+	}
+	ok = limit_tab[k].checking < AUTH_CHECKS_MAX;
+	if (ok)
+		limit_tab[k].checking++;
+	pthread_mutex_unlock(&limit_lock);
+	return ok;
+}
+
+void auth_end(const uint8_t addr[16])
+{
+	bool found;
+	pthread_mutex_lock(&limit_lock);
+	unsigned k = limit_slot(addr, 0, &found);
+	if (found && limit_tab[k].checking)
+		limit_tab[k].checking--;
+	pthread_mutex_unlock(&limit_lock);
 }

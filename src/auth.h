@@ -62,6 +62,14 @@ void auth_remember(struct auth_cache *cache, struct slice value);
 #define AUTH_FAIL_DELAY 2
 unsigned auth_failed(const uint8_t addr[16], uint32_t now);
 
+/* Password checks under way per client address: auth_begin counts one
+ * and returns false (nothing counted) when AUTH_CHECKS_MAX are under way
+ * already, so one client cannot fill the helper threads' queue;
+ * auth_end counts one down. */
+#define AUTH_CHECKS_MAX 4
+bool auth_begin(const uint8_t addr[16]);
+void auth_end(const uint8_t addr[16]);
+
 /* Decodes standard base64 (RFC 4648 section 4, padding required) into out;
  * returns the length or -1 if malformed or too long. */
 long auth_base64_decode(struct slice in, char *out, size_t cap);

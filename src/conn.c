@@ -930,6 +930,10 @@ static void send_rate_check(struct worker *w, struct conn *c)
 	uint64_t acked = io->sent > (uint64_t)q ? io->sent - (uint64_t)q : 0;
 	uint64_t need = (uint64_t)window * CONN_SEND_MIN_RATE;
 	if (acked - io->win_acked < need) {
+		/* Reset, not close: a close would leave the kernel feeding the
+		 * queued bytes to the same slow reader. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		conn_close(w, c);
 		return;
 	}

@@ -313,7 +313,7 @@ struct fc_entry *file_cache_insert(struct file_cache *fc, const struct fc_key *k
 			e->etag[e->etag_len] = '\0';
 		}
 	}
-	e->last_modified_t = m->last_modified ? m->last_modified : st->st_mtim.tv_sec;
+	e->last_modified_t = http_date_clamp(m->last_modified ? m->last_modified : st->st_mtim.tv_sec);
 	http_date_format(e->last_modified_t, e->last_modified);
 	int n = snprintf(e->hdr, hdr_cap,
 			 "Content-Type: %s\r\nContent-Length: %llu\r\n%s%s"

@@ -21,12 +21,14 @@ static void put2(char *p, int v)
 #define DATE_MIN ((time_t)-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define DATE_MAX ((time_t)253402300799LL)  /* 9999-12-31T23:59:59Z */
 
+time_t http_date_clamp(time_t t)
+{
+	return t < DATE_MIN ? DATE_MIN : t > DATE_MAX ? DATE_MAX : t;
+}
+
 void http_date_gmtime(time_t t, struct tm *tm)
 {
-	if (t < DATE_MIN)
-		t = DATE_MIN;
-	else if (t > DATE_MAX)
-		t = DATE_MAX;
+	t = http_date_clamp(t);
 	if (!gmtime_r(&t, tm)) {
 		/* Not reached in range; never leave tm undefined. */
 		memset(tm, 0, sizeof *tm);

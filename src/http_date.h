@@ -14,6 +14,10 @@
  * tmpfs after `touch -d`), and gmtime_r fails beyond its range. */
 void http_date_gmtime(time_t t, struct tm *tm);
 
+/* t clamped to what an HTTP-date can carry, for comparisons with dates
+ * clients send back. */
+time_t http_date_clamp(time_t t);
+
 /* Writes the IMF-fixdate of t into out (HTTP_DATE_LEN bytes plus a NUL);
  * t is clamped as by http_date_gmtime. */
 void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1]);

@@ -165,8 +165,10 @@ static void iso_time(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
 	http_date_gmtime(t, &tm);
-	if (strftime(out, cap, "%Y-%m-%d %H:%M", &tm) == 0 && cap)
-		out[0] = '\0';
+	/* %Y would not pad years before 1000 to four digits. */
+	snprintf(out, cap, "%04u-%02u-%02u %02u:%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)tm.tm_mon % 12u + 1, (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u,
+		 (unsigned)tm.tm_min % 60u);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -271,8 +273,10 @@ char *listing_json(const struct listing *l, size_t *len)
 		struct tm tm;
 		char when[32];
 		http_date_gmtime(e->mtime, &tm);
-		if (strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-			when[0] = '\0';
+		snprintf(when, sizeof when, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+			 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_mon % 12u + 1,
+			 (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u, (unsigned)tm.tm_min % 60u,
+			 (unsigned)tm.tm_sec % 61u);
 		puts_(&b, i ? ",\n{\"name\":" : "\n{\"name\":");
 		put_json_string(&b, e->name);
 		putf(&b, ",\"type\":\"%s\",\"size\":%llu,\"mtime\":\"%s\"}",

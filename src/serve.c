@@ -212,14 +212,26 @@ static bool authorized(struct serve_ctx *s, const struct http_head *h, bool head
 		serve_error(s, 401, head_only, resp);
 		return false;
 	}
+	/* One client gets a few checks at a time, so it cannot fill the
+	 * helpers' queue for everyone else. */
+	if (s->client && !auth_begin(s->client)) {
+		serve_error(s, 429, head_only, resp);
+		return false;
+	}
 	struct serve_job *j = serve_job_new(SERVE_JOB_AUTH, "", 0, NULL);
 	if (j && (j->value = malloc(a->value.len + 1))) {
 		memcpy(j->value, a->value.ptr, a->value.len);
 		j->value_len = a->value.len;
 		j->auth = s->auth;
+		if (s->client) {
+			memcpy(j->client, s->client, 16);
+			j->counted = true;
+		}
 		resp->job = j;
 		return false;
 	}
+	if (s->client)
+		auth_end(s->client);
 	serve_job_free(j);
 	serve_error(s, 503, head_only, resp);
 	return false;

@@ -262,7 +262,7 @@ static bool serve_sidecar(struct serve_ctx *s, const struct http_head *h, const 
 	struct representation rep = { .fd = fd, .type = type, .coding = serve_coding_lines(e) };
 	set_policy(s, &rep, s->path);
 	rep.meta.size = (uint64_t)st.st_size;
-	rep.meta.mtime = st.st_mtim.tv_sec;
+	rep.meta.mtime = http_date_clamp(st.st_mtim.tv_sec);
 	rep.meta.date_strong = date_strong(s, st.st_mtim);
 	rep.meta.etag = slice_make(s->etag, http_cond_etag(s->etag, (uint64_t)st.st_ino, rep.meta.size,
 							   (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
@@ -480,7 +480,7 @@ void serve_file(struct serve_ctx *s, const struct http_head *h, const struct req
 	rep.coding = codings ? serve_coding_lines(ENC_IDENTITY) : "";
 	set_policy(s, &rep, s->path);
 	rep.meta.size = (uint64_t)st->st_size;
-	rep.meta.mtime = st->st_mtim.tv_sec;
+	rep.meta.mtime = http_date_clamp(st->st_mtim.tv_sec);
 	rep.meta.date_strong = date_strong(s, st->st_mtim);
 	if (file_cache_enabled(s->cache) && rep.meta.size <= s->cache->max_file) {
 		struct fc_key k = { s->key, s->key_len, FC_FILE, ENC_IDENTITY, 0 };

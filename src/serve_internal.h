@@ -53,6 +53,8 @@ struct serve_job {
 	bool rejected;          /* the pool's queue was full: the job never ran */
 	/* SERVE_JOB_AUTH */
 	const struct auth *auth;
+	uint8_t client[16]; /* counted by auth_begin until the job is freed */
+	bool counted;
 	char *value;
 	size_t value_len;
 	/* SERVE_JOB_COMPRESS and SERVE_JOB_LISTING */

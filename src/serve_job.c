@@ -63,6 +63,8 @@ void serve_job_free(struct serve_job *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->counted)
+		auth_end(j->client);
 	file_cache_release(j->entry);
 	if (j->value) {
 		memset(j->value, 0, j->value_len);

@@ -60,7 +60,7 @@ static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
 	if (status == 401)
 		http_response_header(resp, "WWW-Authenticate",
 				     SLICE_LIT("Basic realm=\"Restricted\", charset=\"UTF-8\""));
-	if (status == 503)
+	if (status == 503 || status == 429)
 		http_response_header(resp, "Retry-After", SLICE_LIT("1"));
 	serve_page_headers(resp);
 	serve_finish_head(s, resp);
