@@ -24,6 +24,9 @@
 static int out_fd = -1, err_fd = -1;
 static bool out_color;
 static bool out_pipe, err_pipe; /* not a regular file: cut at line ends */
+/* The error log is a file of its own: messages go there at once, so an
+ * access log that blocks (a stalled pipe) never silences them. */
+static bool err_direct;
 static enum log_format out_format;
 
 void log_open(int access_fd, int error_fd, enum log_format fmt, bool color)
@@ -35,6 +38,7 @@ void log_open(int access_fd, int error_fd, enum log_format fmt, bool color)
 	out_color = color && fmt == LOG_FORMAT_DEFAULT;
 	out_pipe = access_fd >= 0 && fstat(access_fd, &st) == 0 && !S_ISREG(st.st_mode);
 	err_pipe = error_fd >= 0 && fstat(error_fd, &st) == 0 && !S_ISREG(st.st_mode);
+	err_direct = error_fd >= 0 && error_fd != access_fd && !err_pipe;
 }
 
 int log_fd(void)
@@ -522,7 +526,26 @@ static struct timespec mono_after(long ms)
 /* The writer's report of lines dropped or lost since the last one, at
  * most one each LOG_REPORT_SECS unless final. Returns true when some wait
  * for a later report, due at *due. */
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool report_drops_locked(bool final, struct timespec *due);
+
 static bool report_drops(bool final, struct timespec *due)
+{
+	pthread_mutex_lock(&report_lock);
+	bool later = report_drops_locked(final, due);
+	pthread_mutex_unlock(&report_lock);
+	return later;
+}
+
+void log_writer_tick(void)
+{
+	struct timespec due;
+	if (err_direct)
+		report_drops(false, &due);
+}
+
+static bool report_drops_locked(bool final, struct timespec *due)
 {
 	static uint64_t told_dropped, told_lost;
 	static struct timespec last; /* of the last report */
@@ -712,6 +735,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	size_t mlen = m < 0 ? 0 : (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
 	size_t n = format_msg(line, sizeof line, level, msg, mlen);
-	if (!enqueue(DEST_ERROR, line, n))
+	if (err_direct || !enqueue(DEST_ERROR, line, n))
 		write_fd(err_fd, line, n);
 }

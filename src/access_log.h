@@ -105,6 +105,11 @@ int log_writer_start(void);
  * queue to be lost at exit, on a log that takes no byte for 5 s. */
 void log_writer_stop(void);
 
+/* Called about once a second by the main thread: when the error log is a
+ * file of its own, drops are reported even while the writer is stuck on
+ * the access log. */
+void log_writer_tick(void);
+
 /* Waits up to timeout_ms for what is queued to be written (before the
  * logs are reopened, so lines logged before a rotation stay in the
  * rotated file). */

@@ -66,7 +66,7 @@ unsigned auth_failed(const uint8_t addr[16], uint32_t now);
  * and returns false (nothing counted) when AUTH_CHECKS_MAX are under way
  * already, so one client cannot fill the helper threads' queue;
  * auth_end counts one down. */
-#define AUTH_CHECKS_MAX 4
+#define AUTH_CHECKS_MAX 8
 bool auth_begin(const uint8_t addr[16]);
 void auth_end(const uint8_t addr[16]);
 

@@ -2,7 +2,8 @@
  * configuration: a name that changes whenever the content does can be
  * cached forever (RFC 8246 immutable); HTML, whose name never changes, must
  * be revalidated each time (no-cache still lets the validators make that a
- * 304); everything else follows --max-age. */
+ * 304); everything else follows --max-age, and without it is revalidated
+ * too, as Netlify and Vercel do. */
 #include "cache_policy.h"
 
 #include <stdio.h>
@@ -74,6 +75,11 @@ size_t cache_policy_header(struct slice name, const char *type, long max_age, bo
 		n = snprintf(out, cap, "Cache-Control: no-cache\r\n");
 	else if (max_age >= 0)
 		n = snprintf(out, cap, "Cache-Control: max-age=%ld\r\n", max_age);
+	else if (smart)
+		/* Without it browsers cache heuristically (a tenth of the
+		 * file's age) and a returning visitor keeps an old site.css
+		 * without asking; no-cache revalidates, a 304 at best. */
+		n = snprintf(out, cap, "Cache-Control: no-cache\r\n");
 	else if (cap)
 		out[0] = '\0';
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;

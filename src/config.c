@@ -57,6 +57,7 @@ enum {
 	OPT_TLS_KEY,
 	OPT_REDIRECT_HTTP,
 	OPT_NO_SANDBOX,
+	OPT_VERBOSE,
 };
 
 #define SHORT_OPTIONS "p:d:ba:t:H:u:lhV"
@@ -107,18 +108,21 @@ static const struct option options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "redirect-http", required_argument, NULL, OPT_REDIRECT_HTTP },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
+const char *config_program = "server";
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: server [OPTION]...\n"
-		"Serve the files of a directory over HTTP/1.1.\n"
+		"Usage: %s [OPTION]... [DIR]\n"
+		"Serve the files of DIR (or -d DIR, default ./web) over HTTP/1.1.\n"
 		"\n"
-		"  -p, --port PORT           TCP port, 1-65535 (default 3000)\n"
+		"  -p, --port PORT           TCP port, 1-65535, or 0 for a free one (default 3000)\n"
 		"  -d, --root DIR            document root (default ./web)\n"
 		"  -a, --addr ADDR           bind address (default: all interfaces, IPv6 and IPv4)\n"
 		"      --tls-cert FILE       serve HTTPS with this PEM certificate (and chain)\n"
@@ -147,7 +151,8 @@ static void usage(FILE *out)
 		"      --keepalive-timeout SEC  idle time between requests (default 30)\n"
 		"      --send-timeout SEC    time without progress while sending (default 30)\n"
 		"      --grace SEC           time to finish in-flight responses at stop (default 10)\n"
-		"      --max-age SEC         send Cache-Control: max-age=SEC (default: none)\n"
+		"      --max-age SEC         Cache-Control: max-age=SEC for files neither HTML\n"
+		"                            nor hash-named (default: no-cache, revalidate)\n"
 		"      --dotfiles            serve files and directories whose name starts with '.'\n"
 		"      --no-symlinks         refuse every symbolic link, even inside the root\n"
 		"      --access-log on|off   log one line per request (default on)\n"
@@ -169,12 +174,15 @@ static void usage(FILE *out)
 		"      --probe URL           send HEAD to an http:// URL; exit 0 on 2xx/3xx, else 1\n"
 		"      --sendfile on|off|auto  file bodies with sendfile(2), pread+send, or sendfile\n"
 		"                            up to 16 MiB and pread+send above (default auto)\n"
+		"      --verbose             on a terminal, print the full start-up detail\n"
+		"                            (limits, sandbox, TLS) as in the log\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT stop the server after in-flight responses;\n"
 		"SIGHUP reopens the log files and reloads the TLS certificate; SIGUSR1\n"
-		"reopens the log files; SIGUSR2 starts a new binary on the same sockets.\n");
+		"reopens the log files; SIGUSR2 starts a new binary on the same sockets.\n",
+		config_program);
 }
 
 /* Arguments end up quoted in messages: control bytes there (a -H value
@@ -200,6 +208,7 @@ struct parser {
 	char *err;
 	size_t cap;
 	size_t headers_len; /* strlen(c->extra_headers) */
+	bool root_given;    /* -d DIR or DIR: not the default ./web */
 };
 
 static int no_memory(struct parser *p)
@@ -239,7 +248,7 @@ struct num_option {
 	  FIELD_SIZE(((struct config *)0)->field) }
 
 static const struct num_option num_options[] = {
-	NUM('p', "port", 1, 65535, port),
+	NUM('p', "port", 0, 65535, port),
 	NUM('t', "thread count", 1, 256, threads),
 	NUM(OPT_MAX_CONNS, "connection limit", 1, 1000000, max_conns),
 	NUM(OPT_MAX_HEAD, "head size", 1024, 1048576, max_head),
@@ -302,6 +311,10 @@ static int resolve_root(struct parser *p, const char *dir)
 		goto fail;
 	return 0;
 fail:
+	if (!p->root_given && errno == ENOENT)
+		return fail(p->err, p->cap, CONFIG_ERR_START,
+			    "no directory '%s' to serve here; to serve another folder: %s DIR", dir,
+			    config_program);
 	return fail(p->err, p->cap, CONFIG_ERR_START, "document root '%s': %s", dir,
 		    strerror(errno));
 }
@@ -513,7 +526,7 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 		if (opt_number(&p, opt, optarg, &rc))
 			continue;
 		switch (opt) {
-		case 'd': root = optarg; break;
+		case 'd': root = optarg; p.root_given = true; break;
 		case 'b': c->daemon = true; break;
 		case 'a': c->addr = optarg; break;
 		case OPT_PID_FILE: c->pid_file = optarg; pid_given = true; break;
@@ -553,6 +566,7 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 			break;
 		case OPT_CHROOT: c->chroot = optarg; break;
 		case OPT_NO_SANDBOX: c->sandbox = false; break;
+		case OPT_VERBOSE: c->verbose = true; break;
 		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
 		case OPT_TLS_CERT: c->tls_cert = optarg; break;
 		case OPT_TLS_KEY: c->tls_key = optarg; break;
@@ -585,8 +599,15 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 		default: rc = bad_option(&p, opt, argv); break;
 		}
 	}
+	/* "server DIR", as python -m http.server, darkhttpd and miniserve
+	 * take it. */
+	if (rc == 0 && optind < argc && !p.root_given) {
+		root = argv[optind++];
+		p.root_given = true;
+	}
 	if (rc == 0 && optind < argc)
-		rc = fail(err, err_cap, CONFIG_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+		rc = fail(err, err_cap, CONFIG_ERR_USAGE, "unexpected argument '%s'%s", argv[optind],
+			  p.root_given ? " (the directory is given once: DIR or -d DIR)" : "");
 	if (rc == 0)
 		rc = finish(&p, root, pid_given);
 	if (rc != 0)
@@ -597,6 +618,10 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 void config_parse(int argc, char **argv, struct config *c)
 {
 	char err[4096];
+	if (argc > 0 && argv[0] && argv[0][0]) {
+		const char *slash = strrchr(argv[0], '/');
+		config_program = slash && slash[1] ? slash + 1 : argv[0];
+	}
 	int rc = config_parse_args(argc, argv, c, err, sizeof err);
 
 	switch (rc) {
@@ -616,17 +641,18 @@ void config_parse(int argc, char **argv, struct config *c)
 		);
 		exit(0);
 	case CONFIG_ERR_USAGE:
-		fprintf(stderr, "server: %s\nTry 'server --help' for more information.\n", err);
+		fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", config_program, err,
+			config_program);
 		exit(2);
 	case CONFIG_ERR_OPTION:
-		fprintf(stderr, "server: %s\n", err);
+		fprintf(stderr, "%s: %s\n", config_program, err);
 		usage(stderr);
 		exit(2);
 	case CONFIG_ERR_VALUE:
-		fprintf(stderr, "server: %s\n", err);
+		fprintf(stderr, "%s: %s\n", config_program, err);
 		exit(2);
 	default:
-		fprintf(stderr, "server: %s\n", err);
+		fprintf(stderr, "%s: %s\n", config_program, err);
 		exit(1);
 	}
 }

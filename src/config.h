@@ -64,6 +64,7 @@ struct config {
 	const char *tls_cert;      /* PEM certificate chain: the port speaks HTTPS */
 	const char *tls_key;
 	bool sandbox;              /* confine the server after start-up */
+	bool verbose;              /* full start-up detail on a terminal too */
 	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
 };
 
@@ -94,6 +95,10 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
  * version for --version; prints "server: <message>" and exits 2 for a bad
  * option or value and 1 for a document root that cannot be used. */
 void config_parse(int argc, char **argv, struct config *c);
+
+/* The program's name as called (tern, server), for messages; set by
+ * config_parse. */
+extern const char *config_program;
 
 /* Frees what config_parse allocated; harmless to call again. */
 void config_free(struct config *c);

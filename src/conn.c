@@ -31,6 +31,7 @@
 #define IO_POOL_MAX 64     /* free buffers a worker keeps */
 #define LINGER_SECONDS 2
 #define LINGER_BYTES (1 << 20)
+#define DRAIN_WATCH_MIN (64 * 1024) /* a finished body this large has its drain watched */
 #define SENDFILE_CHUNK (1u << 30)
 /* Bytes gathered per TLS write: a few records, small enough to stay in
  * the CPU cache between the file read and the encryption. */
@@ -54,9 +55,11 @@ struct conn_io {
 	uint64_t out_off; /* bytes of that segment sent */
 	uint64_t sent;      /* bytes of this response written to the socket */
 	uint64_t body_sent; /* of them, body segment bytes */
-	uint64_t win_acked; /* bytes the client had taken at the window's start */
-	uint32_t win_start; /* second the send-rate window started */
+	uint64_t win_sent;  /* sent at the send-rate window's start */
+	uint32_t win_queued; /* bytes the kernel held for the socket then */
+	uint32_t win_start; /* second the window started, 0: at the next sweep */
 	uint32_t resume_at; /* WAITING without a job: second to start sending */
+	struct pool_job *job; /* WAITING: the job under way, until it is back */
 	bool logged;        /* the access log has this response */
 	char head[IO_HEAD_CAP];
 	char extra[IO_EXTRA_CAP];
@@ -102,6 +105,7 @@ static struct conn_io *io_get(struct worker *w)
 	io->resp.blob = NULL;
 	io->resp.job = NULL;
 	io->resume_at = 0;
+	io->job = NULL;
 	io->logged = true; /* nothing to log yet */
 	return io;
 }
@@ -242,12 +246,29 @@ static void log_response(struct worker *w, struct conn *c, uint64_t bytes)
 	}
 }
 
+/* Body bytes the client took of an abandoned response: sent, less what
+ * the kernel still holds for the socket. */
+static uint64_t body_delivered(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	int q = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0 || q < 0)
+		q = 0;
+	return io->body_sent > (uint64_t)q ? io->body_sent - (uint64_t)q : 0;
+}
+
 static void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
 	if (c->io && !c->io->logged && c->state == CONN_SENDING)
-		log_response(w, c, c->io->body_sent);
+		log_response(w, c, body_delivered(c));
+	if (c->io && c->io->job) {
+		/* Nobody waits for it any more: a helper that has not started
+		 * it skips it. The loop frees it when it comes back. */
+		atomic_store_explicit(&c->io->job->cancelled, true, memory_order_release);
+		c->io->job = NULL;
+	}
 	if (c->tls) {
 		tls_close(c->tls);
 		c->tls = NULL;
@@ -320,6 +341,7 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 		j->done = worker_job_done;
 		if (pool_submit(j)) {
 			c->stamp = w->now;
+			io->job = j;
 			return CONN_WAITING;
 		}
 		/* The pool is full: serve again with the job marked as not
@@ -376,8 +398,8 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	io->out_head = 0;
 	io->out_seg = 0;
 	io->out_off = 0;
-	io->sent = io->body_sent = io->win_acked = 0;
-	io->win_start = w->now;
+	io->sent = io->body_sent = 0;
+	io->win_start = 0;
 	io->logged = false;
 	c->stamp = w->now;
 	if (resp->delay) {
@@ -582,6 +604,15 @@ static int finish_response(struct worker *w, struct conn *c)
 	struct response *resp = &io->resp;
 
 	log_response(w, c, resp->body_len); /* all of it (0 for HEAD and 304) */
+	if (io->body_sent >= DRAIN_WATCH_MIN) {
+		/* A body the kernel took whole still has to reach the client
+		 * at the minimum rate: the sweep keeps an eye on it. */
+		int q = 0;
+		if (ioctl(c->fd, SIOCOUTQ, &q) == 0 && q > 0) {
+			c->drain_left = (uint32_t)q;
+			c->drain_stamp = w->now;
+		}
+	}
 	response_release(resp);
 	c->nreq++;
 	io->rlen -= io->head_len;
@@ -902,6 +933,13 @@ void conn_on_event(struct worker *w, struct conn *c, uint32_t events)
 {
 	if (c->state == CONN_CLOSED)
 		return;
+	if (c->state == CONN_WAITING && (events & (EPOLLHUP | EPOLLERR))) {
+		/* The client reset the connection while its response was
+		 * being prepared: drop it and its job. A half-close (FIN) is
+		 * not a reset: many clients send it after their request. */
+		conn_close(w, c);
+		return;
+	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->flags |= CONN_READABLE;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -915,6 +953,31 @@ void conn_on_event(struct worker *w, struct conn *c, uint32_t events)
 	conn_run(w, c);
 }
 
+/* A connection between responses whose last ones the kernel still sends:
+ * the same minimum rate applies to what it queues. Returns false when the
+ * connection was reset for it. */
+static bool drain_check(struct worker *w, struct conn *c)
+{
+	uint32_t window = w->cfg->send_timeout;
+	if (!c->drain_left || w->now - c->drain_stamp < window)
+		return true;
+	int q = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0 || q <= 0) {
+		c->drain_left = 0;
+		return true;
+	}
+	uint64_t taken = (uint32_t)q < c->drain_left ? c->drain_left - (uint32_t)q : 0;
+	if (taken < (uint64_t)window * CONN_SEND_MIN_RATE) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		conn_close(w, c);
+		return false;
+	}
+	c->drain_left = (uint32_t)q;
+	c->drain_stamp = w->now;
+	return true;
+}
+
 /* A response must reach the client at CONN_SEND_MIN_RATE on average over
  * each --send-timeout window: what the kernel still queues for the socket
  * does not count as delivered. A reader slower than that is closed. */
@@ -922,23 +985,29 @@ static void send_rate_check(struct worker *w, struct conn *c)
 {
 	struct conn_io *io = c->io;
 	uint32_t window = w->cfg->send_timeout;
-	if (!io || w->now - io->win_start < window)
+	if (!io || (io->win_start && w->now - io->win_start < window))
 		return;
 	int q = 0;
 	if (ioctl(c->fd, SIOCOUTQ, &q) < 0 || q < 0)
 		q = 0;
-	uint64_t acked = io->sent > (uint64_t)q ? io->sent - (uint64_t)q : 0;
-	uint64_t need = (uint64_t)window * CONN_SEND_MIN_RATE;
-	if (acked - io->win_acked < need) {
-		/* Reset, not close: a close would leave the kernel feeding the
-		 * queued bytes to the same slow reader. */
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-		conn_close(w, c);
-		return;
+	if (io->win_start) {
+		/* What left the kernel's queue in the window: what it held
+		 * at the start (an earlier pipelined response's tail too),
+		 * plus what was written since, less what it holds now. */
+		uint64_t delivered = io->win_queued + (io->sent - io->win_sent);
+		delivered = delivered > (uint64_t)q ? delivered - (uint64_t)q : 0;
+		if (delivered < (uint64_t)window * CONN_SEND_MIN_RATE) {
+			/* Reset, not close: a close would leave the kernel
+			 * feeding the queued bytes to the same slow reader. */
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			conn_close(w, c);
+			return;
+		}
 	}
-	io->win_acked = acked;
 	io->win_start = w->now;
+	io->win_sent = io->sent;
+	io->win_queued = (uint32_t)q;
 }
 
 void conn_job_finished(struct worker *w, struct pool_job *j)
@@ -952,6 +1021,7 @@ void conn_job_finished(struct worker *w, struct pool_job *j)
 	/* The head is still at the start of the buffer: parse it again and
 	 * serve the request with the job's result. */
 	struct conn_io *io = c->io;
+	io->job = NULL;
 	struct http_head h = { .headers = w->headers, .max_headers = w->cfg->max_headers };
 	struct request r;
 	long rc = http_parse_request(io->rbuf, io->head_len, &h);
@@ -979,6 +1049,8 @@ void conn_sweep(struct worker *w)
 				conn_close(w, c);
 			break;
 		case CONN_READING:
+			if (!drain_check(w, c))
+				break;
 			if (w->stopping && !partial) {
 				conn_close(w, c);
 				break;
@@ -997,7 +1069,7 @@ void conn_sweep(struct worker *w)
 			if (c->io && c->io->resume_at &&
 			    ((int32_t)(w->now - c->io->resume_at) >= 0 || w->stopping)) {
 				c->io->resume_at = 0;
-				c->io->win_start = w->now;
+				c->io->win_start = 0;
 				c->state = CONN_SENDING;
 				conn_run(w, c);
 			}
@@ -1008,6 +1080,8 @@ void conn_sweep(struct worker *w)
 			send_rate_check(w, c);
 			break;
 		case CONN_LINGERING:
+			if (!drain_check(w, c))
+				break;
 			if (idle > LINGER_SECONDS)
 				conn_close(w, c);
 			break;

@@ -52,6 +52,8 @@ struct conn {
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
 	uint32_t id;              /* tells a reused struct from the one a job was for */
+	uint32_t drain_left;      /* bytes of finished responses the kernel still queued */
+	uint32_t drain_stamp;     /* second drain_left was measured */
 	int fd;
 	uint8_t state;            /* enum conn_state */
 	uint8_t flags;            /* enum conn_flag */

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+
 #include "log_file.h"
 
 #define REPORT_WAIT_MS 15000
@@ -45,7 +47,7 @@ static void wait_for_report(int rd)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (spent >= REPORT_WAIT_MS) {
-			fprintf(stderr, "server: the daemon did not report within %d s\n", REPORT_WAIT_MS / 1000);
+			fprintf(stderr, "%s: the daemon did not report within %d s\n", config_program, REPORT_WAIT_MS / 1000);
 			exit(1);
 		}
 		int rc = poll(&pfd, 1, (int)(REPORT_WAIT_MS - spent));
@@ -71,7 +73,7 @@ static void wait_for_report(int rd)
 	if (len > 1 && buf[0] == 'E')
 		fputs(buf + 1, stderr);
 	else
-		fputs("server: the daemon exited during start-up\n", stderr);
+		fprintf(stderr, "%s: the daemon exited during start-up\n", config_program);
 	exit(1);
 }
 
@@ -82,12 +84,12 @@ int daemon_start(void)
 
 	fflush(NULL);
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "server: pipe: %s\n", strerror(errno));
+		fprintf(stderr, "%s: pipe: %s\n", config_program, strerror(errno));
 		exit(1);
 	}
 	pid = fork();
 	if (pid < 0) {
-		fprintf(stderr, "server: fork: %s\n", strerror(errno));
+		fprintf(stderr, "%s: fork: %s\n", config_program, strerror(errno));
 		exit(1);
 	}
 	if (pid > 0) {

@@ -23,7 +23,7 @@ static uint64_t hash_key(const struct fc_key *k)
 		h *= 1099511628211ULL;
 	}
 	/* ... then the other fields, which no path byte can stand for. */
-	h ^= (uint64_t)k->kind << 40 | (uint64_t)k->coding << 48 | (uint64_t)k->forced << 56;
+	h ^= (uint64_t)k->kind << 40 | (uint64_t)k->coding << 48 | (uint64_t)k->variant << 56;
 	h *= 1099511628211ULL;
 	return h ^ (h >> 29);
 }
@@ -31,7 +31,7 @@ static uint64_t hash_key(const struct fc_key *k)
 static bool key_eq(const struct fc_entry *e, uint64_t h, const struct fc_key *k)
 {
 	return e->hash == h && e->path_len == k->len && e->kind == k->kind &&
-	       e->coding == k->coding && e->forced == k->forced &&
+	       e->coding == k->coding && e->variant == k->variant &&
 	       memcmp(e->path, k->path, k->len) == 0;
 }
 
@@ -280,7 +280,7 @@ struct fc_entry *file_cache_insert(struct file_cache *fc, const struct fc_key *k
 	e->path_len = k->len;
 	e->kind = k->kind;
 	e->coding = k->coding;
-	e->forced = k->forced;
+	e->variant = k->variant;
 	e->file = mem + k->len + 1;
 	memcpy(e->file, m->file, file_len + 1);
 	e->hdr = e->file + file_len + 1;

@@ -54,8 +54,9 @@ struct fc_key {
 	size_t len;
 	uint8_t kind;     /* enum fc_kind */
 	uint8_t coding;   /* enum http_encoding */
-	uint8_t forced;   /* a coded form that is not smaller than the identity
-			   * form: only for clients that refuse identity */
+	uint8_t variant;  /* FC_FILE: 1 for a coded form that is not smaller than
+			   * the identity form (only for clients that refuse
+			   * identity); listings: the sort order */
 };
 
 struct fc_entry {
@@ -66,7 +67,7 @@ struct fc_entry {
 	uint64_t hash;
 	char *path; /* key fields */
 	size_t path_len;
-	uint8_t kind, coding, forced;
+	uint8_t kind, coding, variant;
 	char *file;          /* the path actually opened, relative to the root */
 	_Atomic uint32_t checked; /* monotonic second of the last validation */
 	uint32_t born;            /* monotonic second it was made */

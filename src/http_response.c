@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "version.h"
+#include "page_style.h"
 
 const char *http_status_reason(int status)
 {
@@ -106,14 +107,23 @@ void http_response_end(struct response *r, bool keep_alive_10)
 	http_response_append(r, "\r\n", 2);
 }
 
-size_t http_response_error_body(int status, char *out, size_t cap)
+size_t http_response_error_page(int status, const char *hint_html, char *out, size_t cap)
 {
 	const char *reason = http_status_reason(status);
 	if (cap == 0)
 		return 0;
 	int n = snprintf(out, cap,
-			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
-			 "<body><h1>%d %s</h1></body></html>\n",
-			 status, reason, status, reason);
+			 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+			 "<meta name=\"color-scheme\" content=\"light dark\">\n"
+			 "<title>%d %s</title>\n<style>\n" PAGE_STYLE "</style></head>\n"
+			 "<body><main><h1>%d %s</h1>%s%s%s</main></body></html>\n",
+			 status, reason, status, reason, hint_html ? "<p>" : "",
+			 hint_html ? hint_html : "", hint_html ? "</p>" : "");
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+size_t http_response_error_body(int status, char *out, size_t cap)
+{
+	return http_response_error_page(status, NULL, out, cap);
 }

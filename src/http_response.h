@@ -60,7 +60,12 @@ void http_response_end(struct response *r, bool keep_alive_10);
  * the same buffer); returns where they start, or NULL if they do not fit. */
 char *http_response_append(struct response *r, const char *bytes, size_t n);
 
-/* Writes the small HTML page of an error status into out; returns its length. */
+/* Writes the HTML page of an error status into out (light and dark, the
+ * listings' look); returns its length. HTTP_ERROR_PAGE_MAX always fits. */
+#define HTTP_ERROR_PAGE_MAX 2048
 size_t http_response_error_body(int status, char *out, size_t cap);
+
+/* The same with a hint paragraph (static HTML, never request data). */
+size_t http_response_error_page(int status, const char *hint_html, char *out, size_t cap);
 
 #endif

@@ -93,19 +93,46 @@ int listen_open(struct listen_set *set, const char *addr, int port, int n, char 
 	snprintf(where, where_cap, ss.ss_family == AF_INET6 ? "http://[%s]:%d/" : "http://%s:%d/",
 		 host, port);
 
-	/* The probe only binds: were it listening, a client could connect to
-	 * it in the moment before it is closed and be reset. */
-	int probe = open_one((struct sockaddr *)&ss, len, false, false);
-	if (probe < 0) {
-		snprintf(err, err_cap, "cannot listen on %s port %d: %s", host, port, strerror(-probe));
-		return -1;
-	}
-	close(probe);
 	if (n > LISTEN_MAX)
 		n = LISTEN_MAX;
 	set->n = 0;
 	set->per_thread = true;
-	for (int i = 0; i < n; i++) {
+	int first = 0;
+	if (port == 0) {
+		/* A free port: the kernel picks one for the first socket, the
+		 * others join it there. */
+		fds[0] = open_one((struct sockaddr *)&ss, len, true, true);
+		struct sockaddr_storage got;
+		socklen_t gl = sizeof got;
+		if (fds[0] < 0 || getsockname(fds[0], (struct sockaddr *)&got, &gl) < 0) {
+			snprintf(err, err_cap, "cannot listen on %s: %s", host,
+				 strerror(fds[0] < 0 ? -fds[0] : errno));
+			if (fds[0] >= 0)
+				close(fds[0]);
+			return -1;
+		}
+		port = got.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
+						 : ntohs(((struct sockaddr_in *)&got)->sin_port);
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		else
+			((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		snprintf(where, where_cap, ss.ss_family == AF_INET6 ? "http://[%s]:%d/" : "http://%s:%d/",
+			 host, port);
+		first = 1;
+	} else {
+		/* The probe only binds: were it listening, a client could
+		 * connect to it in the moment before it is closed and be
+		 * reset. */
+		int probe = open_one((struct sockaddr *)&ss, len, false, false);
+		if (probe < 0) {
+			snprintf(err, err_cap, "cannot listen on %s port %d: %s", host, port,
+				 strerror(-probe));
+			return -1;
+		}
+		close(probe);
+	}
+	for (int i = first; i < n; i++) {
 		fds[i] = open_one((struct sockaddr *)&ss, len, true, true);
 		if (fds[i] < 0) {
 			snprintf(err, err_cap, "cannot listen on %s port %d: %s", host, port,

@@ -3,8 +3,12 @@
  * reopen logs, upgrade) -> drain -> teardown. Every start-up failure names
  * what failed and exits non-zero (reported through the daemon's pipe when
  * detached, or to the server being replaced). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -57,11 +61,11 @@ static void fail(const char *fmt, ...)
 	log_writer_stop(); /* what is queued, and the message below, get out */
 	if (report_fd >= 0) {
 		char line[1100];
-		snprintf(line, sizeof line, "server: %s", msg);
+		snprintf(line, sizeof line, "%s: %s", config_program, msg);
 		log_msg(LOG_ERROR, "%s", msg);
 		daemon_report(report_fd, false, line);
 	} else {
-		fprintf(stderr, "server: %s\n", msg);
+		fprintf(stderr, "%s: %s\n", config_program, msg);
 	}
 	if (!replacing)
 		notify_send("STOPPING=1"); /* a failed upgrade: the old server runs on */
@@ -89,6 +93,62 @@ static void open_logs(const struct config *cfg, struct log_file *access, struct 
 	}
 	bool color = !cfg->daemon && !cfg->log_file && isatty(afd) && !getenv("NO_COLOR");
 	log_open(afd, efd, cfg->log_format, color);
+}
+
+/* URLs a person can open: localhost for a bind to all interfaces, and
+ * the machine's other addresses beside it (as miniserve prints them);
+ * the bound address otherwise. The "[::]" form is not clickable
+ * everywhere. */
+static void clickable_urls(const struct config *cfg, const struct listen_set *ls, char *first,
+			   size_t fcap, char *others, size_t ocap)
+{
+	const char *scheme = cfg->tls_cert ? "https" : "http";
+	int port = listen_port(ls);
+	first[0] = others[0] = '\0';
+	if (cfg->unix_socket || port <= 0)
+		return;
+	bool any6 = !cfg->addr || strcmp(cfg->addr, "::") == 0;
+	bool any4 = cfg->addr && strcmp(cfg->addr, "0.0.0.0") == 0;
+	if (!any6 && !any4) {
+		bool v6 = strchr(cfg->addr, ':') != NULL;
+		snprintf(first, fcap, "%s://%s%s%s:%d/", scheme, v6 ? "[" : "", cfg->addr, v6 ? "]" : "",
+			 port);
+		return;
+	}
+	snprintf(first, fcap, "%s://localhost:%d/", scheme, port);
+	struct ifaddrs *ifa, *i;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	size_t w = 0;
+	int n = 0;
+	for (int pass = 0; pass < 2; pass++) { /* IPv4 first */
+		for (i = ifa; i && n < 4; i = i->ifa_next) {
+			char host[INET6_ADDRSTRLEN];
+			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+				continue;
+			if (pass == 0 && i->ifa_addr->sa_family == AF_INET) {
+				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, host,
+					  sizeof host);
+			} else if (pass == 1 && any6 && i->ifa_addr->sa_family == AF_INET6) {
+				const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+				if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_LOOPBACK(a))
+					continue;
+				inet_ntop(AF_INET6, a, host, sizeof host);
+			} else {
+				continue;
+			}
+			bool v6 = pass == 1;
+			int k = snprintf(others + w, ocap - w, "%s%s://%s%s%s:%d/", n ? " " : "", scheme,
+					 v6 ? "[" : "", host, v6 ? "]" : "", port);
+			if (k < 0 || (size_t)k >= ocap - w) {
+				others[w] = '\0';
+				break;
+			}
+			w += (size_t)k;
+			n++;
+		}
+	}
+	freeifaddrs(ifa);
 }
 
 /* Raise the descriptor limit to the hard limit: each connection is one. */
@@ -135,7 +195,11 @@ static void reopen_logs(struct log_file *access, struct log_file *error, struct 
 	static unsigned ring;
 	for (int i = OWN_ACCESS_LOG; i <= OWN_ERROR_LOG; i++) {
 		ino_t ino = atomic_load_explicit(&own[i].ino, memory_order_relaxed);
-		if (!ino)
+		struct stat now;
+		int fd = i == OWN_ACCESS_LOG ? access->fd : error->fd;
+		/* Only a file really rotated away takes a place in the ring. */
+		if (!ino || (fd >= 0 && fstat(fd, &now) == 0 && now.st_ino == ino &&
+			     now.st_dev == atomic_load(&own[i].dev)))
 			continue;
 		int k = OWN_ROTATED + (int)(ring++ % (OWN_FILES_MAX - OWN_ROTATED));
 		atomic_store_explicit(&own[k].dev, atomic_load(&own[i].dev), memory_order_relaxed);
@@ -357,12 +421,17 @@ int main(int argc, char **argv)
 		ls.unix_path = cfg.unix_socket; /* created by the server we replace */
 	}
 
-	if (inherited > 0) {
-		/* Redirects name the port clients reach the server on. */
+	if (inherited > 0 || cfg.port == 0) {
+		/* Redirects name the port clients reach the server on (and
+		 * -p 0 lets the kernel pick it). */
 		int port = listen_port(&ls);
 		if (port > 0)
 			cfg.port = port;
 	}
+
+	/* Before the sandbox: listing interfaces takes a netlink socket. */
+	char url[160], more_urls[640];
+	clickable_urls(&cfg, &ls, url, sizeof url, more_urls, sizeof more_urls);
 
 	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root.fd < 0)
@@ -467,22 +536,34 @@ int main(int argc, char **argv)
 		memmove(ls.where + 5, ls.where + 4, strlen(ls.where + 4) + 1);
 		ls.where[4] = 's';
 	}
-	log_msg(LOG_INFO, "%s serving %s on %s (%d thread%s, PID %ld)", SERVER_SOFTWARE, cfg.root,
-		ls.where, cfg.threads, cfg.threads == 1 ? "" : "s", (long)getpid());
-	log_msg(LOG_INFO,
-		"limits: %u connections, %u-byte heads, %u header fields, %llu-byte bodies; "
-		"timeouts: head %us, keep-alive %us, send %us, grace %us; descriptors %llu",
-		cfg.max_conns, cfg.max_head, cfg.max_headers, (unsigned long long)cfg.max_body,
-		cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
-		(unsigned long long)nofile);
-	log_msg(LOG_INFO, "%s", sandbox_line);
+	/* A person at a terminal gets what they need in a line or two; the
+	 * log (a file, a pipe, a journal) and --verbose get the detail. */
+	bool terse = !cfg.daemon && !cfg.verbose && log_error_fd() >= 0 && isatty(log_error_fd());
+	if (terse) {
+		log_msg(LOG_INFO, "serving %s at %s", cfg.root, url[0] ? url : ls.where);
+		if (more_urls[0])
+			log_msg(LOG_INFO, "also at %s", more_urls);
+	} else {
+		log_msg(LOG_INFO, "%s serving %s on %s%s%s (%d thread%s, PID %ld)", SERVER_SOFTWARE,
+			cfg.root, ls.where, url[0] ? ", open " : "", url, cfg.threads,
+			cfg.threads == 1 ? "" : "s", (long)getpid());
+		if (more_urls[0])
+			log_msg(LOG_INFO, "also at %s", more_urls);
+		log_msg(LOG_INFO,
+			"limits: %u connections, %u-byte heads, %u header fields, %llu-byte bodies; "
+			"timeouts: head %us, keep-alive %us, send %us, grace %us; descriptors %llu",
+			cfg.max_conns, cfg.max_head, cfg.max_headers, (unsigned long long)cfg.max_body,
+			cfg.head_timeout, cfg.keepalive_timeout, cfg.send_timeout, cfg.grace,
+			(unsigned long long)nofile);
+		log_msg(LOG_INFO, "%s", sandbox_line);
+	}
 	if (sandbox_warning[0])
 		log_msg(LOG_WARN, "%s", sandbox_warning);
-	if (ls.inherited)
+	if (ls.inherited && !terse)
 		log_msg(LOG_INFO, "listening sockets inherited (%d)", ls.n + rs.n);
-	if (rs.n)
+	if (rs.n && !terse)
 		log_msg(LOG_INFO, "redirecting plain HTTP on %s to HTTPS", rs.where);
-	if (cfg.tls_cert)
+	if (cfg.tls_cert && !terse)
 		log_msg(LOG_INFO, "TLS 1.2/1.3 with %s; kernel TLS %s", cfg.tls_cert,
 			tls_kernel_supported() ? "available: file bodies go with sendfile"
 					       : "not available: file bodies are encrypted in user space");
@@ -502,8 +583,8 @@ int main(int argc, char **argv)
 			snprintf(msg, sizeof msg, "%ld", (long)getpid());
 		else
 			snprintf(msg, sizeof msg,
-				 "server: running as a daemon with PID %ld, serving %s on %s",
-				 (long)getpid(), cfg.root, ls.where);
+				 "%s: running as a daemon with PID %ld, serving %s at %s",
+				 config_program, (long)getpid(), cfg.root, url[0] ? url : ls.where);
 		daemon_report(report_fd, true, msg);
 		report_fd = -1;
 	}
@@ -524,7 +605,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = sigfd, .events = POLLIN },
 					 { .fd = upgrade_fd, .events = POLLIN } };
-		int rc = poll(pfd, upgrade_fd >= 0 ? 2 : 1, stops ? 100 : -1);
+		int rc = poll(pfd, upgrade_fd >= 0 ? 2 : 1, stops ? 100 : 1000);
+		log_writer_tick();
 		int sig = rc > 0 && (pfd[0].revents & POLLIN) ? signals_read(sigfd) : 0;
 		bool stop = sig == SIGTERM || sig == SIGINT;
 		if (sig == SIGHUP || sig == SIGUSR1) {
@@ -599,8 +681,9 @@ int main(int argc, char **argv)
 	/* The loops have flushed their lines: write out what is queued. */
 	log_writer_stop();
 
-	/* Jobs still queued finish (their connections are gone); then the
-	 * loops' memory goes, then the cache. */
+	/* The helpers finish the jobs they run (queued ones are dropped:
+	 * their connections are gone); then the loops' memory goes, then
+	 * the cache. */
 	pool_stop();
 	for (int i = 0; i < cfg.threads; i++)
 		worker_destroy(&workers[i]);

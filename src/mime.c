@@ -120,6 +120,28 @@ static size_t loaded_cap;
 static char **types; /* each loaded type string once; entries share them */
 static size_t ntypes;
 
+/* A media type as it may stand in a Content-Type field: "type/subtype",
+ * RFC 9110 token characters, short. Anything else in a mime.types file is
+ * skipped rather than written into responses. */
+static bool valid_type(const char *t)
+{
+	size_t n = strlen(t), slash = 0;
+	if (n < 3 || n > 127)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == '/') {
+			if (slash++ || i == 0 || i == n - 1)
+				return false;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", c)))
+			return false;
+	}
+	return slash == 1;
+}
+
 /* A copy of type, with the charset for text; remembered for mime_unload. */
 static const char *with_charset(const char *type)
 {
@@ -222,6 +244,8 @@ int mime_load(const char *path)
 		if (*p == '#')
 			while (*p && *p != '\n')
 				*p++ = ' ';
+		if (!*p)
+			break; /* a comment that ends the file */
 		if (*p == '{') {
 			nginx = true;
 			*p = ' ';
@@ -244,7 +268,7 @@ int mime_load(const char *path)
 		char *save = NULL, *type = strtok_r(line, " ", &save);
 		if (type && strcmp(type, "types") == 0)
 			type = strtok_r(NULL, " ", &save);
-		if (!type || !strchr(type, '/'))
+		if (!type || !valid_type(type))
 			continue;
 		const char *full = NULL;
 		for (char *ext; rc == 0 && (ext = strtok_r(NULL, " ", &save));) {

@@ -20,8 +20,8 @@ static void *helper(void *arg)
 	for (;;) {
 		while (!head && !stopping)
 			pthread_cond_wait(&more, &lock);
-		if (!head)
-			break;
+		if (!head || stopping)
+			break; /* at a stop, what is queued is not run */
 		struct pool_job *j = head;
 		head = j->next;
 		if (!head)
@@ -29,7 +29,8 @@ static void *helper(void *arg)
 		queued--;
 		running++;
 		pthread_mutex_unlock(&lock);
-		j->run(j);
+		if (!atomic_load_explicit(&j->cancelled, memory_order_acquire))
+			j->run(j);
 		j->done(j);
 		pthread_mutex_lock(&lock);
 		running--;
@@ -92,4 +93,13 @@ void pool_stop(void)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
 	started = false;
+	/* Jobs never run are handed back empty, so their owners free them. */
+	while (head) {
+		struct pool_job *j = head;
+		head = j->next;
+		queued--;
+		atomic_store(&j->cancelled, true);
+		j->done(j);
+	}
+	tail = NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef POOL_H
 #define POOL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct pool_job {
 	void *owner;                      /* for done: who waits, or NULL */
 	void *target;
 	uint32_t gen;
+	atomic_bool cancelled;            /* nobody waits any more: skip run */
 };
 
 #define POOL_THREADS 2
@@ -33,7 +35,8 @@ bool pool_submit(struct pool_job *j);
 /* Jobs queued or running now. */
 unsigned pool_pending(void);
 
-/* Runs what is queued, then ends the threads. */
+/* Ends the threads after the jobs running now; queued jobs are not run
+ * but handed to their done callbacks, marked cancelled. */
 void pool_stop(void);
 
 #endif

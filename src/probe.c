@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -43,7 +45,7 @@ int probe_run(const char *url, int timeout_ms)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (strncmp(url, "http://", 7) != 0) {
-		fprintf(stderr, "server: --probe takes an http:// URL, not '%s'\n", url);
+		fprintf(stderr, "%s: --probe takes an http:// URL, not '%s'\n", config_program, url);
 		return 1;
 	}
 	p = url + 7;
@@ -52,7 +54,7 @@ int probe_run(const char *url, int timeout_ms)
 	if (!path)
 		path = "/";
 	if (alen == 0 || alen >= sizeof host) {
-		fprintf(stderr, "server: --probe: no host in '%s'\n", url);
+		fprintf(stderr, "%s: --probe: no host in '%s'\n", config_program, url);
 		return 1;
 	}
 	memcpy(host, p, alen);
@@ -61,7 +63,7 @@ int probe_run(const char *url, int timeout_ms)
 	if (host[0] == '[') { /* [IPv6]:port */
 		char *end = strchr(host, ']');
 		if (!end) {
-			fprintf(stderr, "server: --probe: bad address in '%s'\n", url);
+			fprintf(stderr, "%s: --probe: bad address in '%s'\n", config_program, url);
 			return 1;
 		}
 		*end = '\0';
@@ -75,14 +77,14 @@ int probe_run(const char *url, int timeout_ms)
 		snprintf(port, sizeof port, "%s", colon + 1);
 	}
 	if (strpbrk(path, " \r\n")) {
-		fprintf(stderr, "server: --probe: bad path in '%s'\n", url);
+		fprintf(stderr, "%s: --probe: bad path in '%s'\n", config_program, url);
 		return 1;
 	}
 
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	int rc = getaddrinfo(h, port, &hints, &res);
 	if (rc != 0) {
-		fprintf(stderr, "server: --probe: %s: %s\n", h, gai_strerror(rc));
+		fprintf(stderr, "%s: --probe: %s: %s\n", config_program, h, gai_strerror(rc));
 		return 1;
 	}
 	int fd = -1;
@@ -105,7 +107,7 @@ int probe_run(const char *url, int timeout_ms)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fprintf(stderr, "server: --probe: cannot connect to %s port %s\n", h, port);
+		fprintf(stderr, "%s: --probe: cannot connect to %s port %s\n", config_program, h, port);
 		return 1;
 	}
 	/* Host is the authority as written in the URL. */
@@ -113,7 +115,7 @@ int probe_run(const char *url, int timeout_ms)
 		     "HEAD %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: server-probe\r\nConnection: close\r\n\r\n",
 		     path, (int)alen, url + 7);
 	if (n <= 0 || (size_t)n >= sizeof req || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		fprintf(stderr, "server: --probe: cannot send the request\n");
+		fprintf(stderr, "%s: --probe: cannot send the request\n", config_program);
 		close(fd);
 		return 1;
 	}
@@ -134,8 +136,8 @@ int probe_run(const char *url, int timeout_ms)
 	if (status >= 200 && status < 400)
 		return 0;
 	if (status)
-		fprintf(stderr, "server: --probe: %s answered %d\n", url, status);
+		fprintf(stderr, "%s: --probe: %s answered %d\n", config_program, url, status);
 	else
-		fprintf(stderr, "server: --probe: no HTTP answer from %s\n", url);
+		fprintf(stderr, "%s: --probe: no HTTP answer from %s\n", config_program, url);
 	return 1;
 }

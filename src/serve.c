@@ -87,6 +87,11 @@ static int open_alternative(struct serve_ctx *s, const struct request *r, long *
 			int fd = open_stat(s, st);
 			if (fd >= 0 && S_ISREG(st->st_mode)) {
 				*len = n;
+				/* Cached under the file's own key, not the
+				 * request's: any number of routes share one
+				 * entry (and one compression). */
+				memcpy(s->key, s->path, (size_t)n + 1);
+				s->key_len = (size_t)n;
 				return fd;
 			}
 			if (fd >= 0)
@@ -180,6 +185,19 @@ static void serve_sandbox_probe(struct serve_ctx *s, const struct request *r, st
 }
 #endif
 
+bool serve_client_local(const struct serve_ctx *s)
+{
+	static const uint8_t zero[16];
+	const uint8_t *a = s->client;
+	if (!a)
+		return false;
+	if (a[0] == 127 && memcmp(a + 4, zero, 12) == 0)
+		return true; /* 127.0.0.0/8 */
+	if (memcmp(a, zero, 15) == 0 && (a[15] == 1 || a[15] == 0))
+		return true; /* ::1, or a unix socket's peer */
+	return false;
+}
+
 /* Basic authentication: a credential verified before on this thread
  * passes at once; any other is checked by the helper pool (bcrypt costs
  * milliseconds), and this function is called again with the verdict in
@@ -218,7 +236,7 @@ static bool authorized(struct serve_ctx *s, const struct http_head *h, bool head
 		serve_error(s, 429, head_only, resp);
 		return false;
 	}
-	struct serve_job *j = serve_job_new(SERVE_JOB_AUTH, "", 0, NULL);
+	struct serve_job *j = serve_job_waiting(SERVE_JOB_AUTH, "", 0, NULL);
 	if (j && (j->value = malloc(a->value.len + 1))) {
 		memcpy(j->value, a->value.ptr, a->value.len);
 		j->value_len = a->value.len;
@@ -341,8 +359,13 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	enum http_encoding order[3];
 	bool identity_ok = true;
 	int nenc = 0;
-	if (r->accept_encoding && !(r->cond & REQ_RANGE))
+	if (r->accept_encoding) {
 		nenc = http_encoding_order(h, order, &identity_ok);
+		/* Ranges are served from the identity form; a client that
+		 * refuses it gets a whole coded form (or 406) instead. */
+		if (identity_ok && (r->cond & REQ_RANGE))
+			nenc = 0;
+	}
 	if (!s->done && serve_from_cache(s, h, r, order, nenc, identity_ok, resp, extra, extra_cap))
 		return;
 	fd = open_stat(s, &st);
@@ -351,6 +374,25 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (fd < 0) {
 		serve_error(s, serve_errno_status(-fd), head_only, resp);
 		return;
+	}
+	if (S_ISDIR(st.st_mode) && s->cfg->pretty_urls && !(flags & PATH_TRAILING_SLASH) &&
+	    !(len == 1 && s->path[0] == '.') && (size_t)len + 6 < sizeof s->path) {
+		/* nginx's try_files $uri $uri.html $uri/: "posts.html" beside a
+		 * "posts/" directory answers "/posts" (Next.js, Hugo, Eleventy
+		 * export sections that way). */
+		struct stat hst;
+		memcpy(s->path + len, ".html", 6);
+		int hfd = open_stat(s, &hst);
+		if (hfd >= 0 && S_ISREG(hst.st_mode)) {
+			close(fd);
+			fd = hfd;
+			st = hst;
+			len += 5;
+		} else {
+			if (hfd >= 0)
+				close(hfd);
+			s->path[len] = '\0';
+		}
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
@@ -362,6 +404,14 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		fd = open_index(s, &len, &st);
 		if (fd == -ENOENT && s->cfg->list) {
 			serve_listing(s, h, r, dir_len, order, nenc, resp, extra, extra_cap);
+			return;
+		}
+		if (fd == -ENOENT && serve_client_local(s)) {
+			/* Someone trying the server on their machine: say why. */
+			serve_error_hint(s, 403,
+					 "This folder has no index file. Start the server with "
+					 "<code>-l</code> to list folders.",
+					 head_only, resp);
 			return;
 		}
 		if (fd < 0) {

@@ -48,9 +48,10 @@ static void set_policy(struct serve_ctx *s, struct representation *rep, const ch
  * would carry the same Last-Modified. */
 static bool date_strong(const struct serve_ctx *s, struct timespec mtime)
 {
-	int64_t ns = ((int64_t)s->wall.tv_sec - (int64_t)mtime.tv_sec) * 1000000000LL +
-		     (s->wall.tv_nsec - mtime.tv_nsec);
-	return ns >= 1000000000LL;
+	int64_t d;
+	if (__builtin_sub_overflow((int64_t)s->wall.tv_sec, (int64_t)mtime.tv_sec, &d))
+		return mtime.tv_sec < 0; /* far apart: old if the mtime is negative */
+	return d > 1 || (d == 1 && s->wall.tv_nsec >= mtime.tv_nsec);
 }
 
 static bool is_coded(const char *coding_lines)
@@ -93,7 +94,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		serve_error(s, 412, head_only, resp);
 		goto no_body;
 	case COND_UNSATISFIABLE: {
-		char body[512];
+		char body[HTTP_ERROR_PAGE_MAX];
 		size_t blen = http_response_error_body(416, body, sizeof body);
 		int n = snprintf(s->content_range, sizeof s->content_range, "bytes */%llu",
 				 (unsigned long long)size);
@@ -101,6 +102,7 @@ static void serve_representation(struct serve_ctx *s, const struct http_head *h,
 		http_response_header(resp, "Content-Range", slice_make(s->content_range, (size_t)n));
 		http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
 		http_response_header_u64(resp, "Content-Length", blen);
+		serve_page_headers(resp);
 		serve_finish_head(s, resp);
 		if (!head_only && http_response_append(resp, body, blen))
 			resp->body_len = blen;
@@ -326,9 +328,11 @@ static void background_done(struct pool_job *p)
 
 static struct serve_job *compress_job(struct serve_ctx *s, enum http_encoding e, int fd,
 				      const struct stat *st, const char *type, bool forced,
-				      const char *cc)
+				      const char *cc, bool waited_on)
 {
-	struct serve_job *j = serve_job_new(SERVE_JOB_COMPRESS, s->key, s->key_len, s->path);
+	struct serve_job *j =
+		waited_on ? serve_job_waiting(SERVE_JOB_COMPRESS, s->key, s->key_len, s->path)
+			  : serve_job_new(SERVE_JOB_COMPRESS, s->key, s->key_len, s->path);
 	if (!j)
 		return NULL;
 	j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -354,7 +358,7 @@ static void start_background(struct serve_ctx *s, enum http_encoding e, int fd,
 	uint64_t k = background_key(s->key, s->key_len, e);
 	if (!background_claim(k))
 		return;
-	struct serve_job *j = compress_job(s, e, fd, st, type, false, cc);
+	struct serve_job *j = compress_job(s, e, fd, st, type, false, cc, false);
 	if (j) {
 		j->background = true;
 		j->base.done = background_done;
@@ -435,9 +439,16 @@ static enum coded_outcome serve_compressed(struct serve_ctx *s, const struct htt
 		start_background(s, e, fd, st, type, cc);
 		return CODED_NONE;
 	}
-	struct serve_job *j = compress_job(s, e, fd, st, type, forced, cc);
-	if (!j)
+	struct serve_job *j = compress_job(s, e, fd, st, type, forced, cc, true);
+	if (!j && forced) {
+		serve_error(s, 503, r->method == HTTP_HEAD, resp);
+		return CODED_SERVED;
+	}
+	if (!j) {
+		/* Too many waiting: this one gets the identity form. */
+		start_background(s, e, fd, st, type, cc);
 		return CODED_NONE;
+	}
 	resp->job = j;
 	return CODED_DEFERRED;
 }
@@ -454,7 +465,7 @@ void serve_file(struct serve_ctx *s, const struct http_head *h, const struct req
 	 * the first coding that could be made on the fly is tried: one
 	 * that gains nothing or does not fit stops the others. */
 	bool tried = false;
-	for (int i = 0; i < nenc && !(r->cond & REQ_RANGE); i++) {
+	for (int i = 0; i < nenc; i++) {
 		if ((codings & (1u << order[i])) &&
 		    serve_sidecar(s, h, r, order[i], rep.type, resp, extra, extra_cap)) {
 			close(fd);

@@ -18,6 +18,13 @@ void serve_finish_head(struct serve_ctx *s, struct response *resp);
 /* nosniff and a Content-Security-Policy for pages the server generates. */
 void serve_page_headers(struct response *resp);
 
+/* serve_error with a hint paragraph on the built-in page (static HTML). */
+void serve_error_hint(struct serve_ctx *s, int status, const char *hint, bool head_only,
+		      struct response *resp);
+
+/* The request comes from this machine (loopback, or a unix socket). */
+bool serve_client_local(const struct serve_ctx *s);
+
 /* The pid file or a log file: never served. */
 bool serve_is_own_file(const struct serve_ctx *s, const struct stat *st);
 
@@ -51,6 +58,7 @@ struct serve_job {
 	struct fc_entry *entry; /* the representation made, referenced, or NULL */
 	bool no_room;           /* the budget could not take it */
 	bool rejected;          /* the pool's queue was full: the job never ran */
+	bool admitted;          /* counted by serve_job_waiting */
 	/* SERVE_JOB_AUTH */
 	const struct auth *auth;
 	uint8_t client[16]; /* counted by auth_begin until the job is freed */
@@ -73,7 +81,14 @@ struct serve_job {
 	const struct config *cfg;
 	const struct own_file *own;
 	bool json;
+	int order; /* enum listing_order */
+	bool desc;
 };
+
+/* A job a connection will wait on: as serve_job_new, or NULL when too
+ * many of its kind are waiting already. */
+struct serve_job *serve_job_waiting(enum serve_job_kind kind, const char *key, size_t key_len,
+				    const char *file);
 
 /* A new job of kind for key (copied, with file), or NULL. */
 struct serve_job *serve_job_new(enum serve_job_kind kind, const char *key, size_t key_len,
@@ -91,12 +106,14 @@ struct fc_entry *serve_compress_file(struct file_cache *fc, const char *key, siz
 				     const char *cc, uint32_t now, bool *no_room);
 
 /* Builds the listing page (HTML or JSON) of the directory path below
- * root, as a detached or cached entry under key; coded with e when that
- * gains. Returns the entry to serve, referenced, or NULL. */
+ * root, sorted by order (enum listing_order) and desc, as a detached or
+ * cached entry under key; coded with e when that gains. Returns the entry
+ * to serve, referenced, or NULL. */
 struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_root *root,
 				     const struct config *cfg, const struct own_file *own,
 				     const char *key, size_t key_len, const char *path, bool json,
-				     enum http_encoding e, uint32_t now, bool *no_room);
+				     int order, bool desc, enum http_encoding e, uint32_t now,
+				     bool *no_room);
 
 /* True if the own-file table lists st. */
 bool serve_own_file(const struct own_file *own, const struct stat *st);

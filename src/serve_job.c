@@ -52,6 +52,29 @@ struct serve_job *serve_job_new(enum serve_job_kind kind, const char *key, size_
 	return j;
 }
 
+/* Jobs a connection waits on, per kind, at most: one kind (a flood of
+ * failed logins, of large listings) cannot take the helpers' whole queue
+ * from the others. */
+static const unsigned waiting_max[] = {
+	[SERVE_JOB_AUTH] = 16,
+	[SERVE_JOB_COMPRESS] = 32,
+	[SERVE_JOB_LISTING] = 16,
+};
+static atomic_uint waiting[3];
+
+struct serve_job *serve_job_waiting(enum serve_job_kind kind, const char *key, size_t key_len,
+				    const char *file)
+{
+	unsigned n = atomic_fetch_add_explicit(&waiting[kind], 1, memory_order_relaxed);
+	struct serve_job *j = n < waiting_max[kind] ? serve_job_new(kind, key, key_len, file) : NULL;
+	if (!j) {
+		atomic_fetch_sub_explicit(&waiting[kind], 1, memory_order_relaxed);
+		return NULL;
+	}
+	j->admitted = true;
+	return j;
+}
+
 void serve_job_reject(struct serve_job *j)
 {
 	j->rejected = true;
@@ -65,6 +88,8 @@ void serve_job_free(struct serve_job *j)
 		close(j->fd);
 	if (j->counted)
 		auth_end(j->client);
+	if (j->admitted)
+		atomic_fetch_sub_explicit(&waiting[j->kind], 1, memory_order_relaxed);
 	file_cache_release(j->entry);
 	if (j->value) {
 		memset(j->value, 0, j->value_len);
@@ -231,7 +256,6 @@ static int read_listing(const struct path_root *root, const struct config *cfg,
 			break;
 	}
 	closedir(d);
-	listing_sort(l);
 	return 0;
 }
 
@@ -252,7 +276,8 @@ static uint64_t fnv(const char *p, size_t n)
 struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_root *root,
 				     const struct config *cfg, const struct own_file *own,
 				     const char *key, size_t key_len, const char *path, bool json,
-				     enum http_encoding e, uint32_t now, bool *no_room)
+				     int order, bool desc, enum http_encoding e, uint32_t now,
+				     bool *no_room)
 {
 	struct listing l = { 0 };
 	struct stat dir;
@@ -262,6 +287,7 @@ struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_ro
 	*no_room = false;
 	if (read_listing(root, cfg, own, path, &l, &dir, &newest) < 0)
 		return NULL;
+	listing_sort_by(&l, (enum listing_order)order, desc);
 	if (json) {
 		page = listing_json(&l, &n);
 	} else {
@@ -271,7 +297,7 @@ struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_ro
 			snprintf(heading, sizeof heading, "/");
 		else
 			snprintf(heading, sizeof heading, "/%s/", path);
-		page = listing_html(&l, heading, &n);
+		page = listing_html_sorted(&l, heading, (enum listing_order)order, desc, &n);
 	}
 	listing_free(&l);
 	if (!page)
@@ -291,7 +317,7 @@ struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_ro
 	snprintf(etag, sizeof etag, "\"l%016llx\"", (unsigned long long)h);
 	const char *type = json ? "application/json" : "text/html; charset=utf-8";
 	struct fc_key k = { key, key_len, (uint8_t)(json ? FC_LISTING_JSON : FC_LISTING_HTML),
-			    ENC_IDENTITY, 0 };
+			    ENC_IDENTITY, (uint8_t)(order * 2 + desc) };
 	struct fc_meta m = {
 		.file = path, .st = &dir, .type = type, .hdr_extra = SLICE_LIT(LISTING_HEADERS),
 		.etag = etag, .coding_lines = listing_coding_lines(ENC_IDENTITY),
@@ -330,9 +356,21 @@ static void job_run(struct pool_job *p)
 					       j->coding, j->forced, j->type, j->cc, j->now,
 					       &j->no_room);
 		break;
-	case SERVE_JOB_LISTING:
+	case SERVE_JOB_LISTING: {
+		/* Made meanwhile by another request's job: that one. */
+		struct fc_key k = { j->key, j->key_len,
+				    (uint8_t)(j->json ? FC_LISTING_JSON : FC_LISTING_HTML),
+				    (uint8_t)j->coding, (uint8_t)(j->order * 2 + j->desc) };
+		struct fc_entry *e = file_cache_get(j->cache, &k);
+		if (e && (int32_t)(e->born - j->now) >= 0) {
+			j->entry = e;
+			break;
+		}
+		file_cache_release(e);
 		j->entry = serve_listing_build(j->cache, j->root, j->cfg, j->own, j->key, j->key_len,
-					       j->file, j->json, j->coding, j->now, &j->no_room);
+					       j->file, j->json, j->order, j->desc, j->coding, j->now,
+					       &j->no_room);
 		break;
+	}
 	}
 }

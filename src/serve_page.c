@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "compress.h"
+#include "listing.h"
 
 void serve_seed(struct serve_ctx *s, uint64_t seed)
 {
@@ -46,11 +47,11 @@ void serve_page_headers(struct response *resp)
 
 /* An error page from memory: the body follows the header block in the
  * same buffer and goes out in the same write. */
-static void error_from_memory(struct serve_ctx *s, int status, bool head_only,
+static void error_from_memory(struct serve_ctx *s, int status, const char *hint, bool head_only,
 			      struct response *resp)
 {
-	char body[512];
-	size_t n = http_response_error_body(status, body, sizeof body);
+	char body[HTTP_ERROR_PAGE_MAX];
+	size_t n = http_response_error_page(status, hint, body, sizeof body);
 
 	http_response_begin(resp, status, s->date);
 	http_response_header(resp, "Content-Type", SLICE_LIT("text/html; charset=utf-8"));
@@ -79,6 +80,12 @@ bool serve_is_own_file(const struct serve_ctx *s, const struct stat *st)
 }
 
 void serve_error(struct serve_ctx *s, int status, bool head_only, struct response *resp)
+{
+	serve_error_hint(s, status, NULL, head_only, resp);
+}
+
+void serve_error_hint(struct serve_ctx *s, int status, const char *hint, bool head_only,
+		      struct response *resp)
 {
 	resp->fd = -1;
 	resp->blob = NULL;
@@ -110,7 +117,7 @@ void serve_error(struct serve_ctx *s, int status, bool head_only, struct respons
 		if (fd >= 0)
 			close(fd);
 	}
-	error_from_memory(s, status, head_only, resp);
+	error_from_memory(s, status, hint, head_only, resp);
 }
 
 int serve_errno_status(int err)
@@ -138,7 +145,7 @@ int serve_errno_status(int err)
 static void redirect(struct serve_ctx *s, const struct request *r, int status, size_t len,
 		     struct response *resp)
 {
-	char body[512];
+	char body[HTTP_ERROR_PAGE_MAX];
 	size_t blen = http_response_error_body(status, body, sizeof body);
 	http_response_begin(resp, status, s->date);
 	http_response_header(resp, "Location", slice_make(s->location, len));
@@ -243,7 +250,11 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 	bool json = wants_json(h);
 	uint8_t kind = json ? FC_LISTING_JSON : FC_LISTING_HTML;
 	enum http_encoding want = ENC_IDENTITY;
+	enum listing_order by;
+	bool desc;
 	(void)len;
+	listing_order_parse(r->query.ptr, r->query.len, &by, &desc);
+	uint8_t variant = (uint8_t)(by * 2 + desc);
 	for (int i = 0; i < nenc && s->cfg->compress; i++) {
 		if (compress_available() & (1u << order[i])) {
 			want = order[i];
@@ -263,7 +274,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 		return;
 	}
 	if (file_cache_enabled(s->cache)) {
-		struct fc_key k = { s->key, s->key_len, kind, (uint8_t)want, 0 };
+		struct fc_key k = { s->key, s->key_len, kind, (uint8_t)want, variant };
 		struct fc_entry *e = file_cache_get(s->cache, &k);
 		if (!e && want != ENC_IDENTITY) {
 			/* A page too small to code is kept as it is. */
@@ -284,7 +295,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 		file_cache_release(e);
 	}
 	/* Reading a large directory takes long: the helper pool builds it. */
-	struct serve_job *j = serve_job_new(SERVE_JOB_LISTING, s->key, s->key_len, s->path);
+	struct serve_job *j = serve_job_waiting(SERVE_JOB_LISTING, s->key, s->key_len, s->path);
 	if (!j) {
 		serve_error(s, 503, r->method == HTTP_HEAD, resp);
 		return;
@@ -296,5 +307,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 	j->own = s->own;
 	j->json = json;
 	j->coding = want;
+	j->order = by;
+	j->desc = desc;
 	resp->job = j;
 }

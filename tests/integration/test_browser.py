@@ -117,6 +117,12 @@ def content(name):
     return f"file body of {name}\nsecond line ✓\n"
 
 
+def entry_links(links):
+    """The links to entries ("./name", "../"); the breadcrumbs ("/...") and
+    the column headings ("?sort=...") are the page's own."""
+    return [x for x in links if x[1] == "../" or (x[1] or "").startswith("./")]
+
+
 def test_browser_listing_hostile_names():
     chromium = fl.chromium_path()
     if not chromium:
@@ -158,13 +164,18 @@ def test_browser_listing_hostile_names():
     assert lst["pwned"] is None, f"script from a file name ran: window.__pwned={lst['pwned']}"
     assert lst["title"] == "Index of /", lst["title"]
     assert lst["tags"] == [], f"names became elements: {lst['tags']}"
-    texts = [t for t, _, _ in lst["links"]]
+    texts = [t for t, _, _ in entry_links(lst["links"])]
     assert sorted(texts) == sorted(FILES + [SUBDIR + "/"]), texts
     assert texts[0] == SUBDIR + "/", "directory not first"
     assert texts.index("a2.txt") < texts.index("a10.txt"), texts
-    for text, href, absolute in lst["links"]:
+    for text, href, absolute in entry_links(lst["links"]):
         assert absolute.startswith(base), (text, href, absolute)
         assert "#" not in absolute and "?" not in absolute, (text, absolute)
+    # The page's own links: the crumb to "/" and the three column headings,
+    # all on this server.
+    own = [(t, h) for t, h, _ in lst["links"] if not (h == "../" or h.startswith("./"))]
+    assert own == [("/", "/"), ("Name", "?sort=name&order=desc"), ("Size", "?sort=size&order=asc"),
+                   ("Modified (UTC)", "?sort=time&order=asc")], own
     assert os.path.getsize(shot) > 1000
     if os.environ.get("BROWSER_SHOT"):  # keep the screenshot for a person to look at
         shutil.copyfile(shot, os.environ["BROWSER_SHOT"])
@@ -178,7 +189,7 @@ def test_browser_listing_hostile_names():
     assert "error" not in sub, sub
     assert sub["pwned_after"] is None and sub["tags"] == [], sub
     assert sub["h1"] == f"Index of /{SUBDIR}/", sub["h1"]
-    assert [t for t, _, _ in sub["links"]] == ["../", SUBFILE], sub["links"]
+    assert [t for t, _, _ in entry_links(sub["links"])] == ["../", SUBFILE], sub["links"]
     assert out["subfile"]["pre"] == content(SUBFILE), out["subfile"]
     assert out["parent"]["url"] == base, out["parent"]
     assert out["parent"]["title"] == "Index of /"

@@ -253,16 +253,22 @@ def test_index_names_first_existing_wins():
 def test_pretty_urls():
     root = lib.make_site({"about.html": b"ABOUT", "blog/post.html": b"POST", "blog.html": b"BLOGPAGE",
                           "blog/index.html": b"BLOGIDX", "plain": b"PLAIN", "plain.html": b"PLAINHTML",
-                          "x.txt.html": b"XT"})
+                          "x.txt.html": b"XT", "posts.html": b"POSTS", "posts/a.html": b"A",
+                          "docs/index.html": b"DOCS"})
     with lib.Server(root=root, args=["--pretty-urls"]) as s:
         r = get(s.port, "/about")
         assert r.status == 200 and r.body == b"ABOUT", r.raw_head
         assert r.header("content-type").startswith("text/html")
         assert get(s.port, "/about.html").body == b"ABOUT"
         assert get(s.port, "/blog/post").body == b"POST"
-        # A directory of that name wins (its redirect), and so does a file.
-        r = get(s.port, "/blog")
-        assert r.status == 301 and r.header("location").endswith("/blog/"), r.raw_head
+        # nginx's try_files $uri $uri.html $uri/: a file of that name
+        # wins, then NAME.html, then the directory (with its slash).
+        assert get(s.port, "/blog").body == b"BLOGPAGE"
+        assert get(s.port, "/blog/").body == b"BLOGIDX"
+        r = get(s.port, "/posts")
+        assert r.status == 200 and r.body == b"POSTS", r.raw_head
+        r = get(s.port, "/docs")
+        assert r.status == 301 and r.header("location").endswith("/docs/"), r.raw_head
         assert get(s.port, "/plain").body == b"PLAIN"
         assert get(s.port, "/nothing").status == 404
         assert get(s.port, "/about", method="HEAD").header("content-length") == "5"
@@ -292,7 +298,8 @@ def test_smart_cache_control():
         for p in ("/page.html", "/", "/index.html"):
             assert get(s.port, p).header("cache-control") == "no-cache", p
         for n in plain:
-            assert get(s.port, "/" + n).header("cache-control") is None, n
+            # Unhashed assets are revalidated, not cached heuristically.
+            assert get(s.port, "/" + n).header("cache-control") == "no-cache", n
     with lib.Server(root=root, args=["--max-age", "600"]) as s:
         for n in plain:
             assert get(s.port, "/" + n).header("cache-control") == "max-age=600", n

@@ -221,10 +221,11 @@ def test_extreme_mtimes_give_valid_dates_and_listing():
         text = body.decode("utf-8")  # strict: no garbage bytes
         assert all(ch.isprintable() or ch in "\n\t" for ch in text), "control characters in listing"
         # The modified cells are real dates (year 0001..9999), no garbage.
-        cells = re.findall(r'<td class="time">([^<]*)</td>', text)
+        cells = re.findall(r'<time datetime="([^"]*)"[^>]*>([^<]*)</time>', text)
         assert len(cells) >= len(stamps), cells
-        for cell in cells:
-            assert re.fullmatch(r"\d{1,4}-\d\d-\d\d \d\d:\d\d", cell), cell
+        for iso, shown in cells:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", iso), iso
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", shown), shown
         if max(stamps.values()) > 253402300799:
             assert "9999-12-31" in text, "far-future mtime not clamped to 9999 in the listing"
         r = lib.request(s.port, "/", headers={"Accept": "application/json"})
@@ -351,6 +352,10 @@ def test_memory_bounded_with_stalled_compressed_readers():
     within --cache-size. The files are 8 MiB (coded ~6 MiB): on loopback
     the kernel takes ~3 MiB of each response into its socket buffer, so
     smaller bodies would never stay in the server's memory at all."""
+    if "asan" in os.path.basename(os.environ.get("SERVER_BIN", "")):
+        # ASan keeps freed memory in quarantine and shadow pages: RSS says
+        # nothing about the server's own bound there.
+        fl.skip("RSS bound not measurable under AddressSanitizer")
     coding = "zstd" if "zstd" in fl.features() else "gzip"  # the fast coders
     budget = 64 * MiB
     r = random.Random(4)

@@ -98,12 +98,13 @@ static const struct header_case header_cases[] = {
 	{ "index.html", HTML, -1, true, NO_CACHE },
 	{ "index.html", HTML, 3600, true, NO_CACHE },
 	{ "/docs/page.htm", "text/html", 0, true, NO_CACHE },
-	/* smart: everything else follows max_age */
+	/* smart: everything else follows max_age, and is revalidated without */
 	{ "style.css", CSS, 3600, true, "Cache-Control: max-age=3600\r\n" },
 	{ "style.css", CSS, 0, true, "Cache-Control: max-age=0\r\n" },
-	{ "style.css", CSS, -1, true, "" },
+	{ "style.css", CSS, -1, true, NO_CACHE },
 	{ "logo.png", "image/png", 86400, true, "Cache-Control: max-age=86400\r\n" },
-	{ "data.json", "application/json", -1, true, "" },
+	{ "data.json", "application/json", -1, true, NO_CACHE },
+	{ "logo.png", "image/png", -1, true, NO_CACHE },
 	{ "x.xhtml", "application/xhtml+xml; charset=utf-8", 5, true, "Cache-Control: max-age=5\r\n" },
 	{ "style.css", CSS, LONG_MAX, true, "Cache-Control: max-age=9223372036854775807\r\n" },
 	/* not smart: max-age only, hashed or HTML alike */

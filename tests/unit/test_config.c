@@ -40,7 +40,8 @@ static const struct cli_case cases[] = {
 	{ { "--help", "-p", "0" }, CONFIG_HELP, NULL, NULL },
 	{ { "-V", "--bogus" }, CONFIG_VERSION, NULL, NULL },
 	{ { "-Vh" }, CONFIG_VERSION, NULL, NULL },
-	{ { "-p", "0", "-h" }, CONFIG_ERR_VALUE, "invalid port '0' (expected 1-65535)", NULL },
+	{ { "-p", "65536", "-h" }, CONFIG_ERR_VALUE, "invalid port '65536' (expected 0-65535)", NULL },
+	{ { "-p", "0", "-h" }, CONFIG_HELP, NULL, NULL }, /* 0: a free port */
 	/* numbers */
 	{ { "-p", "65536" }, CONFIG_ERR_VALUE, "invalid port '65536'", NULL },
 	{ { "-p", "" }, CONFIG_ERR_VALUE, "invalid port ''", NULL },
@@ -63,8 +64,11 @@ static const struct cli_case cases[] = {
 	{ { "-H" }, CONFIG_ERR_OPTION, "option '-H' needs a value", NULL },
 	{ { "--daemon=1" }, CONFIG_ERR_OPTION, "option '--daemon' takes no value", NULL },
 	{ { "--dotfiles=yes" }, CONFIG_ERR_OPTION, "option '--dotfiles' takes no value", NULL },
-	{ { "extra" }, CONFIG_ERR_USAGE, "unexpected argument 'extra'", NULL },
-	{ { "extra", "--cors", "x" }, CONFIG_ERR_USAGE, "unexpected argument 'extra'", NULL },
+	/* one positional argument is the directory, as -d */
+	{ { "extra" }, CONFIG_ERR_START, "document root 'extra': No such file", NULL },
+	{ { "a", "b" }, CONFIG_ERR_USAGE, "unexpected argument 'b' (the directory is given once", NULL },
+	{ { "-d", "a", "b" }, CONFIG_ERR_USAGE, "unexpected argument 'b' (the directory is given once", NULL },
+	{ { "extra", "--cors", "x", "y" }, CONFIG_ERR_USAGE, "unexpected argument 'y'", NULL },
 	/* word values */
 	{ { "--index", "a/b" }, CONFIG_ERR_USAGE, "invalid index name 'a/b'", NULL },
 	{ { "--index", ".." }, CONFIG_ERR_USAGE, "invalid index name '..'", NULL },
@@ -308,9 +312,9 @@ static void test_fields(void)
 static void test_repeat(void)
 {
 	static const char *const seq[][6] = {
-		{ "-lV", NULL },          { "-l", NULL },          { "a", "-p", "1", NULL },
+		{ "-lV", NULL },          { "-l", NULL },          { "a", "b", "-p", "1", NULL },
 		{ "-p", "2", NULL },      { "-hl", NULL },         { "-bl", NULL },
-		{ "--cors", "x", "y", NULL }, { "--cors", "x", NULL },
+		{ "--cors", "x", "y", "z", NULL }, { "--cors", "x", NULL },
 	};
 	static const int want[] = { CONFIG_VERSION, 0, CONFIG_ERR_USAGE, 0,
 				    CONFIG_HELP,    0, CONFIG_ERR_USAGE, 0 };
@@ -337,9 +341,9 @@ struct cli_exit {
 };
 
 static const struct cli_exit exits[] = {
-	{ { "-h" }, 0, "Usage: server [OPTION]...\n", "" },
+	{ { "-h" }, 0, "Usage: server [OPTION]... [DIR]\n", "" },
 	{ { "-V" }, 0, "tern/", "" },
-	{ { "-p", "0" }, 2, "", "server: invalid port '0' (expected 1-65535)\n" },
+	{ { "-p", "70000" }, 2, "", "server: invalid port '70000' (expected 0-65535)\n" },
 	{ { "--bogus" }, 2, "", "server: unknown option '--bogus'\nUsage: server" },
 	{ { "-p" }, 2, "", "server: option '-p' needs a value\nUsage: server" },
 	{ { "-H", "%H1025" }, 2, "",

@@ -190,7 +190,7 @@ static void check_consistent(struct file_cache *fc, size_t outside, const char *
 	/* a lookup moves the entry to the front: from the tail, the order stays */
 	for (size_t i = n; i-- > 0;) {
 		struct fc_key k = { list[i]->path, list[i]->path_len, list[i]->kind, list[i]->coding,
-				    list[i]->forced };
+				    list[i]->variant };
 		CHECK(lookup_key(fc, k) == list[i], "%s: '%s' listed but not found", what,
 		      list[i]->path);
 	}
@@ -233,7 +233,7 @@ static void test_insert_get(void)
 	CHECK(e->size == 100 && e->file_size == 100, "size %llu file_size %llu",
 	      (unsigned long long)e->size, (unsigned long long)e->file_size);
 	CHECK(e->path_len == 2 && strcmp(e->path, "/a") == 0, "path '%s'", e->path);
-	CHECK(e->kind == FC_FILE && e->coding == ENC_IDENTITY && e->forced == 0, "key fields");
+	CHECK(e->kind == FC_FILE && e->coding == ENC_IDENTITY && e->variant == 0, "key fields");
 	CHECK(strcmp(e->file, "a.txt") == 0, "file '%s'", e->file);
 	CHECK(e->checked == 5 && e->born == 5, "checked %u born %u", e->checked, e->born);
 	CHECK(file_cache_fresh(e, 5) && !file_cache_fresh(e, 5 + FILE_CACHE_TTL), "fresh");
@@ -380,7 +380,7 @@ static void test_keys(void)
 		      c->path + (c->path[0] == 1),
 		      c->kind, c->coding, c->forced, e && e->body ? (int)e->body->len : 0,
 		      e && e->body ? e->body->data : "");
-		CHECK(e && e->kind == c->kind && e->coding == c->coding && e->forced == c->forced,
+		CHECK(e && e->kind == c->kind && e->coding == c->coding && e->variant == c->forced,
 		      "key %zu: fields of the entry found differ", i);
 	}
 	for (size_t i = 0; i < sizeof absent_keys / sizeof absent_keys[0]; i++) {
@@ -420,7 +420,7 @@ static void test_keys(void)
 	 * the stored entry, the lookup must miss (a collision stands in) */
 	for (int field = 0; e && field < 4; field++) {
 		uint8_t *f = field == 0 ? &e->kind : field == 1 ? &e->coding
-					 : field == 2 ? &e->forced : (uint8_t *)&e->path[1];
+					 : field == 2 ? &e->variant : (uint8_t *)&e->path[1];
 		uint8_t keep = *f;
 		*f = (uint8_t)(keep ^ (field == 3 ? 0x20 : 1));
 		CHECK(lookup_key(&fc, kbr) == NULL, "field %d differs but the hash matched", field);
