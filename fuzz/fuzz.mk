@@ -23,7 +23,9 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  ?= -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Isrc
 FUZZ_SECONDS ?= 30
-FUZZ_NAMES   ?= fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log
+FUZZ_ALL     := fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log fuzz_encoding fuzz_auth \
+		fuzz_mime fuzz_config fuzz_multipart
+FUZZ_NAMES   ?= $(FUZZ_ALL)
 FUZZ_DICT    := fuzz/http.dict
 FUZZ_OUT     := fuzz/build
 
@@ -34,6 +36,19 @@ fuzz_src_fuzz_path       := src/path.c
 fuzz_src_fuzz_range      := src/http_cond.c src/http_date.c src/http_parse.c
 fuzz_src_fuzz_date       := src/http_date.c
 fuzz_src_fuzz_log        := src/access_log.c src/http_response.c
+fuzz_src_fuzz_encoding   := src/http_encoding.c
+fuzz_src_fuzz_auth       := src/auth.c
+fuzz_src_fuzz_mime       := src/mime.c
+fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
+fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/compress.c \
+			    src/tls.c
+
+# Extra flags and libraries of a harness: fuzz_auth checks passwords with
+# libcrypt where there is one (like the server, see HAVE_CRYPT), else only
+# base64.
+fuzz_have_crypt := $(shell pkg-config --exists libcrypt 2>/dev/null && echo yes)
+fuzz_flags_fuzz_auth := $(if $(fuzz_have_crypt),-DHAVE_CRYPT $(shell pkg-config --cflags libcrypt))
+fuzz_libs_fuzz_auth  := $(if $(fuzz_have_crypt),$(shell pkg-config --libs libcrypt))
 
 fuzz_deps := fuzz/fuzz_check.h $(wildcard src/*.h)
 
@@ -44,9 +59,10 @@ fuzz: $(FUZZ_NAMES:%=$(FUZZ_OUT)/%)
 define fuzz_rule
 $(FUZZ_OUT)/$(1): fuzz/$(1).c $$(fuzz_src_$(1)) $$(fuzz_deps)
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ fuzz/$(1).c $$(fuzz_src_$(1))
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_flags_$(1)) -o $$@ fuzz/$(1).c $$(fuzz_src_$(1)) \
+		$$(fuzz_libs_$(1))
 endef
-$(foreach n,fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log,$(eval $(call fuzz_rule,$(n))))
+$(foreach n,$(FUZZ_ALL),$(eval $(call fuzz_rule,$(n))))
 
 # For each harness: run every seed once (a regression check), then fuzz
 # for FUZZ_SECONDS with a scratch corpus in front of the seeds. Fails on

@@ -178,3 +178,96 @@ logs = {
 }
 for k, v in logs.items():
     write("fuzz_log", k, v)
+
+encodings = {
+    "chrome": "gzip, deflate, br, zstd", "firefox": "gzip, deflate, br", "curl": "deflate, gzip",
+    "weights": "br;q=1.0, gzip;q=0.8, *;q=0.1", "star": "*", "star-zero": "*;q=0",
+    "no-identity": "identity;q=0, *;q=0", "identity-only": "identity", "x-gzip": "x-gzip",
+    "ows": "gzip ; Q=0.5 , br ;q=0 ,\tzstd;q=0.999", "bad-q": "gzip;q=1.001, br;q=.5, zstd;q=0.1234",
+    "param": "br;q=0.5;x=1, gzip;level=1", "empty": "", "commas": ", , ,", "other": "deflate, compress",
+    "two-fields": "gzip;q=0.5\nAccept-Encoding:br;q=0.6", "other-field": "Accept:text/html\nbr",
+    "upper-name": "ACCEPT-ENCODING:zstd;q=0.001\ngzip;q=0", "dup": "gzip;q=0.1, gzip;q=0.9, gzip;q=0",
+}
+for k, v in encodings.items():
+    write("fuzz_encoding", k, v)
+
+
+def creds(user_pass, cap=255):
+    """fuzz_auth's input for credentials the harness sends as Basic."""
+    return bytes([1, cap]) + user_pass.encode("utf-8")
+
+
+def authval(value, cap=255):
+    """fuzz_auth's input for an Authorization value (and base64 to decode)."""
+    return bytes([0, cap]) + value.encode("latin-1")
+
+
+auths = {
+    "alice": creds("alice:secret"), "bob": creds("bob:pa:ss w\u00f6rd"), "carol": creds("carol:"),
+    "wrong": creds("alice:secreT"), "nobody": creds("mallory:secret"), "no-colon": creds("alice"),
+    "nul": creds("alice\0:secret"), "long": creds("alice:" + "x" * 900),
+    "value": authval("Basic YWxpY2U6c2VjcmV0"), "value-ows": authval(" basic \t YWxpY2U6c2VjcmV0 "),
+    "value-bob": authval("BASIC Ym9iOnBhOnNzIHfDtnJk"), "bearer": authval("Bearer abc"),
+    "no-pad": authval("Basic YWxpY2U6c2VjcmV"), "b64-cap5": authval("Zm9vYmFy", 5),
+    "b64-cap6": authval("Zm9vYmFy", 6), "b64-pad": authval("Zm9vYg==", 4), "b64-bad": authval("Zg=a"),
+    "b64-nonzero-bits": authval("Zh=="), "b64-all": authval(
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODkrLw=="),
+}
+for k, v in auths.items():
+    write("fuzz_auth", k, v)
+
+mimes = {
+    "apache": "# MIME type\t\tExtensions\ntext/html\t\t\t\thtml htm shtml\n"
+              "application/json\t\t\tjson\nimage/svg+xml\t\t\t\tsvg svgz\n"
+              "application/x-empty\n\ntext/x-c\tc cc cxx cpp h hh dic\n",
+    "nginx": "types {\n    text/html                             html htm shtml;\n"
+             "    application/javascript                js;\n    image/png png;\n"
+             "    application/vnd.ms-excel              xls;\n}\n",
+    "crlf": "text/plain txt TXT\r\napplication/xml xml\r\n", "dup": "a/b dupe\nc/d dupe DUPE\n",
+    "long-ext": "a/b " + "x" * 15 + " " + "y" * 16 + "\n", "no-slash": "notatype ext\n",
+    "comment-mid": "text/x-a ext1 # ext2\n#text/x-b ext3\n", "types-word": "types text/x-t tt\n",
+    "nested": "types { types { a/b c; } }", "semi-apache": "a/b c; d/e f\n", "nul": "a/b c\0d/e f\n",
+    "names": "index.HTML /a/b.c/d .bashrc x. archive.tar.gz a.b.c.d.e.webmanifest",
+    "ctl": "text/x\x0bvt vt\n", "comment-eof": "a/b c #x",
+    "long-type": "text/" + "x" * 9000 + " big\n",
+}
+for k, v in mimes.items():
+    write("fuzz_mime", k, v)
+
+
+def argv(*args):
+    """fuzz_config's input: the arguments after argv[0], NUL-separated."""
+    return b"\0".join(a.encode("latin-1") if isinstance(a, str) else a for a in args)
+
+
+configs = {
+    "none": argv(), "port": argv("-p", "8080", "-a", "127.0.0.1", "-t", "2"),
+    "header": argv("-H", "X-Frame-Options: DENY", "--header", "X-B:\t two  words", "-H", "X-E:"),
+    "header-1024": argv("-H", "X-Long: " + "v" * 1016), "header-1025": argv("-H", "X-Long: " + "v" * 1017),
+    "headers-2048": argv("-H", "X-A: " + "a" * 1017, "-H", "X-B: " + "b" * 1017),
+    "header-cors": argv("-H", "X-A: " + "a" * 1000, "--cors", "https://" + "o" * 1000),
+    "header-bad": argv("-H", "X-NL: a\r\nInjected: yes"), "header-name": argv("-H", "X(y): v"),
+    "cors": argv("--cors"), "cors-origin": argv("--cors", "https://app.example", "--max-age", "5"),
+    "cors-eq": argv("--cors=https://a.example"), "cors-empty": argv("--cors="),
+    "help": argv("--help"), "version": argv("-V"), "help-late": argv("-p", "0", "-h"),
+    "bogus": argv("--bogus=1"), "no-value": argv("--pid-file"), "flag-value": argv("--daemon=1"),
+    "cluster": argv("-lbH", "X: y", "-p80"), "stray": argv("extra", "--cors", "x"),
+    "root": argv("-d", "/tmp"), "root-missing": argv("-d", "/no/such/dir"),
+    "probe": argv("--probe", "http://127.0.0.1:1/", "-d", "/no/such/dir"),
+    "tls": argv("--tls-cert", "c.pem", "--tls-key", "k.pem", "--redirect-http", "80"),
+    "redirect": argv("--redirect-http", "80"),
+    "index": argv("--index", "a.html", "--index", "b.htm", "--fallback", "app.html", "--pretty-urls"),
+    "index-bad": argv("--index", ".."),
+    "numbers": argv("--max-conns", "1", "--max-head", "1024", "--max-headers", "1000", "--max-body",
+                    "18446744073709551615", "--head-timeout", "86400", "--grace", "0",
+                    "--cache-size", "0", "--max-age", "2147483647"),
+    "words": argv("--sendfile", "auto", "--access-log", "off", "--log-format", "combined",
+                  "--unix-socket-mode", "600", "--unix-socket", "/run/t.sock", "-u", "www:www"),
+    "pages": argv("--health", "/healthz", "--metrics", "/metrics", "--error-log", "e.log",
+                  "--log-file", "a.log", "--pid-file", "p.pid", "-b", "--chroot", "/",
+                  "--no-sandbox", "--no-compress", "--compress", "--no-smart-cache", "--dotfiles",
+                  "--no-symlinks", "--mime-types", "/etc/mime.types", "--auth-file", "h"),
+    "abbrev": argv("--max", "1", "--por", "81", "--he", "/h"),
+}
+for k, v in configs.items():
+    write("fuzz_config", k, v)
