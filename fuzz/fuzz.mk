@@ -40,8 +40,7 @@ fuzz_src_fuzz_encoding   := src/http_encoding.c
 fuzz_src_fuzz_auth       := src/auth.c
 fuzz_src_fuzz_mime       := src/mime.c
 fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
-fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/compress.c \
-			    src/tls.c
+fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/tls.c
 
 # Extra flags and libraries of a harness: fuzz_auth checks passwords with
 # libcrypt where there is one (like the server, see HAVE_CRYPT), else only

@@ -18,7 +18,7 @@ static void put2(char *p, int v)
 	p[1] = (char)('0' + v % 10);
 }
 
-#define DATE_MIN ((time_t)-62135596800LL) /* 0001-01-01T00:00:00Z */
+#define DATE_MIN ((time_t)-62167219200LL) /* 0000-01-01T00:00:00Z */
 #define DATE_MAX ((time_t)253402300799LL)  /* 9999-12-31T23:59:59Z */
 
 time_t http_date_clamp(time_t t)

@@ -9,7 +9,7 @@
 
 #define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 
-/* The broken-down UTC time of t, clamped to the years 0001 to 9999 that
+/* The broken-down UTC time of t, clamped to the years 0000 to 9999 that
  * an HTTP-date can carry: a file's mtime may be anything (2^62 s on
  * tmpfs after `touch -d`), and gmtime_r fails beyond its range. */
 void http_date_gmtime(time_t t, struct tm *tm);

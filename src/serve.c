@@ -403,7 +403,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		size_t dir_len = (size_t)len;
 		fd = open_index(s, &len, &st);
 		if (fd == -ENOENT && s->cfg->list) {
-			serve_listing(s, h, r, dir_len, order, nenc, resp, extra, extra_cap);
+			serve_listing(s, h, r, dir_len, order, nenc, identity_ok, resp, extra,
+				      extra_cap);
 			return;
 		}
 		if (fd == -ENOENT && serve_client_local(s)) {

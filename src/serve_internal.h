@@ -38,8 +38,8 @@ void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t 
 /* The listing of directory s->path (len bytes), HTML or JSON by Accept,
  * from the cache or built by the helper pool (resp->job). */
 void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-		   size_t len, const enum http_encoding *order, int nenc, struct response *resp,
-		   char *extra, size_t extra_cap);
+		   size_t len, const enum http_encoding *order, int nenc, bool identity_ok,
+		   struct response *resp, char *extra, size_t extra_cap);
 
 /* What a job does off the loop, and what it hands back. */
 enum serve_job_kind {

@@ -243,9 +243,21 @@ static bool listing_valid(struct serve_ctx *s, struct fc_entry *e)
 	return same;
 }
 
+/* Serves a listing page, or 406 when it is not coded and the client
+ * refused identity (RFC 9110 section 12.5.3). */
+static void serve_page_entry(struct serve_ctx *s, const struct http_head *h,
+			     const struct request *r, struct fc_entry *e, bool identity_ok,
+			     struct response *resp, char *extra, size_t extra_cap)
+{
+	if (!identity_ok && e->coding == ENC_IDENTITY)
+		serve_error(s, 406, r->method == HTTP_HEAD, resp);
+	else
+		serve_entry(s, h, r, e, resp, extra, extra_cap);
+}
+
 void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
-		   size_t len, const enum http_encoding *order, int nenc, struct response *resp,
-		   char *extra, size_t extra_cap)
+		   size_t len, const enum http_encoding *order, int nenc, bool identity_ok,
+		   struct response *resp, char *extra, size_t extra_cap)
 {
 	bool json = wants_json(h);
 	uint8_t kind = json ? FC_LISTING_JSON : FC_LISTING_HTML;
@@ -270,7 +282,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 			serve_error(s, busy ? 503 : 500, r->method == HTTP_HEAD, resp);
 			return;
 		}
-		serve_entry(s, h, r, e, resp, extra, extra_cap);
+		serve_page_entry(s, h, r, e, identity_ok, resp, extra, extra_cap);
 		return;
 	}
 	if (file_cache_enabled(s->cache)) {
@@ -286,7 +298,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 			}
 		}
 		if (e && listing_valid(s, e)) {
-			serve_entry(s, h, r, e, resp, extra, extra_cap);
+			serve_page_entry(s, h, r, e, identity_ok, resp, extra, extra_cap);
 			file_cache_release(e);
 			return;
 		}

@@ -220,7 +220,7 @@ def test_extreme_mtimes_give_valid_dates_and_listing():
             assert any(name in (x or "") for x in hrefs), (name, hrefs)
         text = body.decode("utf-8")  # strict: no garbage bytes
         assert all(ch.isprintable() or ch in "\n\t" for ch in text), "control characters in listing"
-        # The modified cells are real dates (year 0001..9999), no garbage.
+        # The modified cells are real dates (year 0000..9999), no garbage.
         cells = re.findall(r'<time datetime="([^"]*)"[^>]*>([^<]*)</time>', text)
         assert len(cells) >= len(stamps), cells
         for iso, shown in cells:
@@ -892,3 +892,22 @@ def test_503_past_max_conns():
             held.close()
         time.sleep(0.3)
         assert fetch(s.port, "/a.txt")[0] == 200
+
+
+def test_listing_honours_identity_refused():
+    """A listing is compressed like any text; a client that refuses the
+    identity form gets a coded page, or 406 when none can be made (RFC 9110
+    section 12.5.3), never the plain page."""
+    import gzip
+    root = lib.make_site({f"file-{i:03d}.txt": b"x" for i in range(40)})
+    with lib.Server(root=root, args=["-l"]) as s:
+        st, h, body = fetch(s.port, "/", headers={"Accept-Encoding": "gzip, identity;q=0"})
+        assert st == 200 and h.get("content-encoding") == "gzip", (st, h)
+        assert b"file-039.txt" in gzip.decompress(body)
+        st, h, _ = fetch(s.port, "/", headers={"Accept-Encoding": "identity;q=0"})
+        assert st == 406, (st, h)
+    with lib.Server(root=root, args=["-l", "--no-compress"]) as s:
+        st, h, _ = fetch(s.port, "/", headers={"Accept-Encoding": "gzip, identity;q=0"})
+        assert st == 406, (st, h)
+        st, h, body = fetch(s.port, "/", headers={"Accept-Encoding": "gzip"})
+        assert st == 200 and "content-encoding" not in h and b"file-000.txt" in body

@@ -231,6 +231,15 @@ static const struct fmt_case fmt[] = {
 	{ 2147483648LL, "Tue, 19 Jan 2038 03:14:08 GMT" },
 	{ 4107542400LL, "Mon, 01 Mar 2100 00:00:00 GMT" },
 	{ 253402300799LL, "Fri, 31 Dec 9999 23:59:59 GMT" },
+	/* what an HTTP-date cannot carry is clamped (a file's mtime may be
+	 * 2^62 s on tmpfs; gmtime_r fails there) */
+	{ 253402300800LL, "Fri, 31 Dec 9999 23:59:59 GMT" },
+	{ 4611686018427387904LL, "Fri, 31 Dec 9999 23:59:59 GMT" },
+	{ INT64_MAX, "Fri, 31 Dec 9999 23:59:59 GMT" },
+	{ -62167219200LL, "Sat, 01 Jan 0000 00:00:00 GMT" },
+	{ -4611686018427387904LL, "Sat, 01 Jan 0000 00:00:00 GMT" },
+	{ INT64_MIN, "Sat, 01 Jan 0000 00:00:00 GMT" },
+	{ -1, "Wed, 31 Dec 1969 23:59:59 GMT" },
 };
 
 static void test_format(void)
