@@ -2,7 +2,6 @@
  * jobs are few and each costs milliseconds, so nothing finer is needed. */
 #include "pool.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -10,7 +9,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t more = PTHREAD_COND_INITIALIZER;
 static struct pool_job *head, *tail;
 static unsigned queued, running, limit, nthreads;
-static bool stopping, started;
+static bool stopping;
 static pthread_t threads[16];
 
 static void *helper(void *arg)
@@ -52,7 +51,6 @@ int pool_start(unsigned n, unsigned queue_max)
 			return -rc;
 		}
 	}
-	started = true;
 	return 0;
 }
 
@@ -92,7 +90,6 @@ void pool_stop(void)
 	for (unsigned i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
-	started = false;
 	/* Jobs never run are handed back empty, so their owners free them. */
 	while (head) {
 		struct pool_job *j = head;

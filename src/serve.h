@@ -38,8 +38,7 @@ struct serve_ctx {
 	const struct config *cfg;
 	const struct path_root *root;
 	const struct own_file *own; /* OWN_FILES_MAX entries */
-	struct file_cache *cache;   /* the process's, or NULL when caching is off */
-	struct file_cache *budget;  /* the byte budget of generated pages (always set) */
+	struct file_cache *cache;   /* the process's (its budget too, when caching is off) */
 	const struct auth *auth;    /* users, or NULL: no authentication */
 	struct auth_cache auth_cache;
 	const char *date;           /* the current IMF-fixdate */

@@ -246,6 +246,8 @@ configs = {
     "header-1024": argv("-H", "X-Long: " + "v" * 1016), "header-1025": argv("-H", "X-Long: " + "v" * 1017),
     "headers-2048": argv("-H", "X-A: " + "a" * 1017, "-H", "X-B: " + "b" * 1017),
     "header-cors": argv("-H", "X-A: " + "a" * 1000, "--cors", "https://" + "o" * 1000),
+    "headers-2049": argv("-H", "X-A: " + "a" * 1017, "-H", "X-B: " + "b" * 1018),
+    "cors-2049": argv("-H", "X-A: " + "a" * 1017, "--cors", "https://" + "o" * 1017),
     "header-bad": argv("-H", "X-NL: a\r\nInjected: yes"), "header-name": argv("-H", "X(y): v"),
     "cors": argv("--cors"), "cors-origin": argv("--cors", "https://app.example", "--max-age", "5"),
     "cors-eq": argv("--cors=https://a.example"), "cors-empty": argv("--cors="),
