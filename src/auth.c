@@ -222,8 +222,8 @@ bool auth_verify(const struct auth *a, struct slice value)
 			 * so timing does not tell which names exist. */
 			const struct auth_user *u = NULL;
 			for (size_t i = 0; i < a->n; i++)
-				if (strcmp(a->users[i].name, creds) == 0)
-					u = &a->users[i];
+				if (!u && strcmp(a->users[i].name, creds) == 0)
+					u = &a->users[i]; /* the first line for a name */
 			const char *hash = u ? u->hash : a->users[a->dearest < a->n ? a->dearest : 0].hash;
 			struct crypt_data cd;
 			memset(&cd, 0, sizeof cd);
