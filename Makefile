@@ -17,6 +17,7 @@ $(eval $(call optional,libbrotlienc,HAVE_BROTLI))
 $(eval $(call optional,libzstd,HAVE_ZSTD))
 $(eval $(call optional,libcrypt,HAVE_CRYPT))
 $(eval $(call optional,openssl,HAVE_OPENSSL))
+$(eval $(call optional,libnghttp2,HAVE_NGHTTP2))
 override CFLAGS += $(FEATURE_CFLAGS)
 
 SRC      := $(wildcard src/*.c)

@@ -24,7 +24,7 @@ FUZZ_CFLAGS  ?= -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Isrc
 FUZZ_SECONDS ?= 30
 FUZZ_ALL     := fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log fuzz_encoding fuzz_auth \
-		fuzz_mime fuzz_config fuzz_multipart
+		fuzz_mime fuzz_config fuzz_multipart fuzz_h2
 FUZZ_NAMES   ?= $(FUZZ_ALL)
 FUZZ_DICT    := fuzz/http.dict
 FUZZ_OUT     := fuzz/build
@@ -41,6 +41,9 @@ fuzz_src_fuzz_auth       := src/auth.c
 fuzz_src_fuzz_mime       := src/mime.c
 fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
 fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/tls.c
+# fuzz_h2 drives the real connection code, so it is the whole server but
+# its main().
+fuzz_src_fuzz_h2         := $(filter-out src/main.c,$(wildcard src/*.c))
 
 # Extra flags and libraries of a harness: fuzz_auth checks passwords with
 # libcrypt where there is one (like the server, see HAVE_CRYPT), else only
@@ -48,6 +51,17 @@ fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c sr
 fuzz_have_crypt := $(shell pkg-config --exists libcrypt 2>/dev/null && echo yes)
 fuzz_flags_fuzz_auth := $(if $(fuzz_have_crypt),-DHAVE_CRYPT $(shell pkg-config --cflags libcrypt))
 fuzz_libs_fuzz_auth  := $(if $(fuzz_have_crypt),$(shell pkg-config --libs libcrypt))
+
+# fuzz_h2 is built as the server is: the optional libraries of the top
+# Makefile's `optional` list (keep the two lists alike), each with its
+# HAVE_* define where pkg-config finds it; and threads (the helper pool).
+fuzz_optional := zlib:HAVE_ZLIB libbrotlienc:HAVE_BROTLI libzstd:HAVE_ZSTD libcrypt:HAVE_CRYPT \
+		 openssl:HAVE_OPENSSL libnghttp2:HAVE_NGHTTP2
+fuzz_found    := $(foreach o,$(fuzz_optional),$(if $(shell pkg-config --exists \
+			$(word 1,$(subst :, ,$(o))) 2>/dev/null && echo yes),$(o)))
+fuzz_flags_fuzz_h2 := -pthread $(foreach o,$(fuzz_found),-D$(word 2,$(subst :, ,$(o))) \
+		      $(shell pkg-config --cflags $(word 1,$(subst :, ,$(o)))))
+fuzz_libs_fuzz_h2  := -pthread $(foreach o,$(fuzz_found),$(shell pkg-config --libs $(word 1,$(subst :, ,$(o)))))
 
 fuzz_deps := fuzz/fuzz_check.h $(wildcard src/*.h)
 

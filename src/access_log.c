@@ -247,7 +247,9 @@ static void line_json(struct line *l, struct slice s, size_t max)
 
 static void line_proto(struct line *l, int minor)
 {
-	if (minor >= 0) {
+	if (minor == LOG_HTTP2) {
+		line_put(l, "HTTP/2.0", 8);
+	} else if (minor >= 0) {
 		char v[9] = "HTTP/1.0";
 		v[7] = (char)('0' + minor);
 		line_put(l, v, 8);

@@ -34,6 +34,8 @@ enum log_level {
 	LOG_INFO,
 };
 
+#define LOG_HTTP2 20 /* log_entry.minor of an HTTP/2 request: "HTTP/2.0" */
+
 /* What one request line records; slices point into the request buffer. */
 struct log_entry {
 	const char *iso;         /* LOG_ISO_LEN time stamp */
@@ -41,7 +43,7 @@ struct log_entry {
 	struct slice method;     /* empty: nothing was parsed */
 	struct slice path;       /* the path (default format) */
 	struct slice target;     /* the request target as sent */
-	int minor;               /* HTTP/1.minor, -1 if unknown */
+	int minor;               /* HTTP/1.minor, LOG_HTTP2 for HTTP/2, -1 if unknown */
 	int status;
 	uint64_t bytes;          /* body bytes sent */
 	struct slice referer;    /* empty if absent */

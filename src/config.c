@@ -16,6 +16,7 @@
 
 #include "access_log.h"
 #include "compress.h"
+#include "h2.h"
 #include "tls.h"
 #include "version.h"
 
@@ -57,6 +58,7 @@ enum {
 	OPT_TLS_KEY,
 	OPT_REDIRECT_HTTP,
 	OPT_NO_SANDBOX,
+	OPT_NO_HTTP2,
 	OPT_VERBOSE,
 };
 
@@ -108,6 +110,7 @@ static const struct option options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "redirect-http", required_argument, NULL, OPT_REDIRECT_HTTP },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "no-http2", no_argument, NULL, OPT_NO_HTTP2 },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -120,7 +123,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s [OPTION]... [DIR]\n"
-		"Serve the files of DIR (or -d DIR, default ./web) over HTTP/1.1.\n"
+		"Serve the files of DIR (or -d DIR, default ./web) over HTTP/1.1 and HTTP/2.\n"
 		"\n"
 		"  -p, --port PORT           TCP port, 1-65535, or 0 for a free one (default 3000)\n"
 		"  -d, --root DIR            document root (default ./web)\n"
@@ -128,6 +131,8 @@ static void usage(FILE *out)
 		"      --tls-cert FILE       serve HTTPS with this PEM certificate (and chain)\n"
 		"      --tls-key FILE        the certificate's PEM private key\n"
 		"      --redirect-http PORT  also answer plain HTTP on PORT with 308 to HTTPS\n"
+		"      --no-http2            speak HTTP/1.1 only (default: HTTP/2 too, by ALPN h2\n"
+		"                            over TLS and by prior knowledge on cleartext ports)\n"
 		"      --unix-socket PATH    listen on a unix socket instead of TCP\n"
 		"      --unix-socket-mode MODE  its permissions, octal (default 660)\n"
 		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
@@ -515,6 +520,7 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 		.extra_headers = "",
 		.unix_socket_mode = 0660,
 		.sandbox = true,
+		.http2 = true,
 	};
 	if (err_cap)
 		err[0] = '\0';
@@ -566,6 +572,7 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 			break;
 		case OPT_CHROOT: c->chroot = optarg; break;
 		case OPT_NO_SANDBOX: c->sandbox = false; break;
+		case OPT_NO_HTTP2: c->http2 = false; break;
 		case OPT_VERBOSE: c->verbose = true; break;
 		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
 		case OPT_TLS_CERT: c->tls_cert = optarg; break;
@@ -631,8 +638,8 @@ void config_parse(int argc, char **argv, struct config *c)
 		usage(stdout);
 		exit(0);
 	case CONFIG_VERSION:
-		printf("%s\nfeatures:%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
-		       compress_features(),
+		printf("%s\nfeatures:%s%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
+		       h2_available() ? " http2" : "", compress_features(),
 #ifdef HAVE_CRYPT
 		       " basic-auth"
 #else

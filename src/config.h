@@ -64,6 +64,7 @@ struct config {
 	const char *tls_cert;      /* PEM certificate chain: the port speaks HTTPS */
 	const char *tls_key;
 	bool sandbox;              /* confine the server after start-up */
+	bool http2;                /* HTTP/2 beside HTTP/1.1 (when built with it) */
 	bool verbose;              /* full start-up detail on a terminal too */
 	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
 };

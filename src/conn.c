@@ -23,7 +23,9 @@
 
 #include "http_request.h"
 #include "http_response.h"
+#include "conn_out.h"
 #include "file_cache.h"
+#include "h2.h"
 #include "serve.h"
 
 #define IO_HEAD_CAP 8192   /* response header block (and small error bodies) */
@@ -60,22 +62,16 @@ struct conn_io {
 	uint32_t win_start; /* second the window started, 0: at the next sweep */
 	uint32_t resume_at; /* WAITING without a job: second to start sending */
 	struct pool_job *job; /* WAITING: the job under way, until it is back */
+	struct conn_out *batch; /* pipelined responses gathered for one write, or NULL */
 	bool logged;        /* the access log has this response */
 	char head[IO_HEAD_CAP];
 	char extra[IO_EXTRA_CAP];
 	char rbuf[]; /* cfg->max_head bytes */
 };
 
-enum step {
-	STEP_WAIT = -1,  /* blocked on the socket */
-	STEP_CLOSE = -2, /* close the connection */
-};
-
 static void conn_run(struct worker *w, struct conn *c);
 
-/* recv(2), or a TLS read: > 0 bytes, 0 at the end, -1 with errno (EAGAIN:
- * wait for readiness). */
-static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+ssize_t conn_recv(struct conn *c, void *buf, size_t len)
 {
 	if (!c->tls)
 		return recv(c->fd, buf, len, 0);
@@ -106,12 +102,12 @@ static struct conn_io *io_get(struct worker *w)
 	io->resp.job = NULL;
 	io->resume_at = 0;
 	io->job = NULL;
+	io->batch = NULL;
 	io->logged = true; /* nothing to log yet */
 	return io;
 }
 
-/* Lets go of what the response holds: its file and its cached bytes. */
-static void response_release(struct response *resp)
+void conn_response_release(struct response *resp)
 {
 	if (resp->fd >= 0) {
 		close(resp->fd);
@@ -125,7 +121,12 @@ static void response_release(struct response *resp)
 
 static void io_put(struct worker *w, struct conn_io *io)
 {
-	response_release(&io->resp);
+	conn_response_release(&io->resp);
+	if (io->batch) {
+		conn_out_free(io->batch);
+		free(io->batch);
+		io->batch = NULL;
+	}
 	if (w->nfree_io >= IO_POOL_MAX) {
 		free(io);
 		return;
@@ -139,7 +140,7 @@ static void io_put(struct worker *w, struct conn_io *io)
 static void release_if_idle(struct worker *w, struct conn *c)
 {
 	if (c->io && c->io->rlen == 0 && c->io->head_len == 0 && c->discard == 0 &&
-	    c->io->cont_left == 0) {
+	    c->io->cont_left == 0 && !(c->io->batch && c->io->batch->n)) {
 		io_put(w, c->io);
 		c->io = NULL;
 	}
@@ -195,7 +196,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 	return c;
 }
 
-static void peer_ip(const struct conn *c, char *out, size_t cap)
+void conn_peer_ip(const struct conn *c, char *out, size_t cap)
 {
 	if (c->family == AF_INET) {
 		/* The common case by hand: inet_ntop costs more per request. */
@@ -228,6 +229,7 @@ static void log_response(struct worker *w, struct conn *c, uint64_t bytes)
 
 	io->logged = true;
 	metrics_response(&w->metrics, resp->status, bytes);
+	metrics_protocol(&w->metrics, false);
 	if (w->cfg->access_log) {
 		struct log_entry e = {
 			.iso = w->iso,
@@ -241,7 +243,7 @@ static void log_response(struct worker *w, struct conn *c, uint64_t bytes)
 			.user_agent = io->log_agent,
 			.bytes = bytes,
 		};
-		peer_ip(c, ip, sizeof ip);
+		conn_peer_ip(c, ip, sizeof ip);
 		access_log_request(&w->log, &e);
 	}
 }
@@ -269,6 +271,8 @@ static void conn_close(struct worker *w, struct conn *c)
 		atomic_store_explicit(&c->io->job->cancelled, true, memory_order_release);
 		c->io->job = NULL;
 	}
+	if (c->h2)
+		h2_free(w, c);
 	if (c->tls) {
 		tls_close(c->tls);
 		c->tls = NULL;
@@ -301,6 +305,73 @@ void conn_reap(struct worker *w)
 	}
 }
 
+struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
+			    const struct http_head *h, const struct request *r, int status,
+			    struct response *resp, char *extra, size_t extra_cap)
+{
+	resp->head_len = 0;
+	resp->fd = -1;
+	resp->blob = NULL;
+	resp->job = NULL;
+	resp->delay = 0;
+	resp->nsegs = 0;
+	resp->body_len = 0;
+	resp->overflow = false;
+	w->serve.date = w->date;
+	w->serve.now = w->now;
+	w->serve.wall = w->wall_ts;
+	w->serve.client = c->addr;
+	w->serve.keep_alive_10 = !c->h2 && r && r->minor == 0 && r->keep_alive;
+	if (status)
+		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
+	else if (c->flags & CONN_REDIRECT)
+		serve_redirect_https(&w->serve, r, w->cfg->port, resp);
+	else
+		serve_request(&w->serve, h, r, resp, extra, extra_cap);
+	if (resp->job) {
+		/* Work for a helper thread: the request waits for it. */
+		struct pool_job *j = serve_job_base(resp->job);
+		resp->job = NULL;
+		j->owner = w;
+		j->target = c;
+		j->gen = c->id;
+		j->sub = sub;
+		j->done = worker_job_done;
+		if (pool_submit(j))
+			return j;
+		/* The pool is full: serve again with the job marked as not
+		 * run, which gives the identity form or a 503. */
+		struct serve_job *job = serve_job_of(j), *outer = w->serve.done;
+		serve_job_reject(job);
+		w->serve.done = job;
+		serve_request(&w->serve, h, r, resp, extra, extra_cap);
+		w->serve.done = outer;
+		serve_job_free(job);
+		if (resp->job) { /* another step wants a job too: not now */
+			serve_job_free(resp->job);
+			resp->job = NULL;
+			conn_response_release(resp);
+			serve_error(&w->serve, 503, r && r->method == HTTP_HEAD, resp);
+		}
+	}
+	if (resp->overflow) {
+		/* Too much for the header block (the operator's -H lines are
+		 * bounded at start-up, so this is a bug): a fixed answer that
+		 * always fits. */
+		static const char fixed[] = "HTTP/1.1 500 Internal Server Error\r\n"
+					    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+		conn_response_release(resp);
+		resp->nsegs = 0;
+		resp->body_len = 0;
+		resp->close = true;
+		resp->status = 500;
+		memcpy(resp->head, fixed, sizeof fixed - 1);
+		resp->head_len = sizeof fixed - 1;
+		resp->overflow = false;
+	}
+	return NULL;
+}
+
 /* Prepares the response buffer and builds the response into it. status 0:
  * serve the request; otherwise an error response with that status. */
 static int respond(struct worker *w, struct conn *c, const struct http_head *h,
@@ -312,67 +383,12 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	io->resume_at = 0;
 	resp->head = io->head;
 	resp->head_cap = sizeof io->head;
-	resp->head_len = 0;
-	resp->fd = -1;
-	resp->blob = NULL;
-	resp->job = NULL;
-	resp->delay = 0;
-	resp->nsegs = 0;
-	resp->body_len = 0;
 	resp->close = must_close || !r || !r->keep_alive || (c->flags & CONN_DRAIN);
-	w->serve.date = w->date;
-	w->serve.now = w->now;
-	w->serve.wall = w->wall_ts;
-	w->serve.client = c->addr;
-	w->serve.keep_alive_10 = r && r->minor == 0 && r->keep_alive;
-	if (status)
-		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
-	else if (c->flags & CONN_REDIRECT)
-		serve_redirect_https(&w->serve, r, w->cfg->port, resp);
-	else
-		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
-	if (resp->job) {
-		/* Work for a helper thread: this connection waits for it. */
-		struct pool_job *j = serve_job_base(resp->job);
-		resp->job = NULL;
-		j->owner = w;
-		j->target = c;
-		j->gen = c->id;
-		j->done = worker_job_done;
-		if (pool_submit(j)) {
-			c->stamp = w->now;
-			io->job = j;
-			return CONN_WAITING;
-		}
-		/* The pool is full: serve again with the job marked as not
-		 * run, which gives the identity form or a 503. */
-		struct serve_job *job = serve_job_of(j), *outer = w->serve.done;
-		serve_job_reject(job);
-		w->serve.done = job;
-		serve_request(&w->serve, h, r, resp, io->extra, sizeof io->extra);
-		w->serve.done = outer;
-		serve_job_free(job);
-		if (resp->job) { /* another step wants a job too: not now */
-			serve_job_free(resp->job);
-			resp->job = NULL;
-			response_release(resp);
-			serve_error(&w->serve, 503, r && r->method == HTTP_HEAD, resp);
-		}
-	}
-	if (resp->overflow) {
-		/* Too much for the header block (the operator's -H lines are
-		 * bounded at start-up, so this is a bug): a fixed answer that
-		 * always fits. */
-		static const char fixed[] = "HTTP/1.1 500 Internal Server Error\r\n"
-					    "Content-Length: 0\r\nConnection: close\r\n\r\n";
-		response_release(resp);
-		resp->nsegs = 0;
-		resp->body_len = 0;
-		resp->close = true;
-		resp->status = 500;
-		memcpy(resp->head, fixed, sizeof fixed - 1);
-		resp->head_len = sizeof fixed - 1;
-		resp->overflow = false;
+	struct pool_job *j = conn_build(w, c, 0, h, r, status, resp, io->extra, sizeof io->extra);
+	if (j) {
+		c->stamp = w->now;
+		io->job = j;
+		return CONN_WAITING;
 	}
 	/* Nagle's algorithm would hold the tail of a response sent in several
 	 * writes, or of the next response on this connection; a single write
@@ -429,6 +445,15 @@ static const char continue_msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
 static bool flush_continue(struct conn *c)
 {
 	struct conn_io *io = c->io;
+	if (io->cont_left && io->batch && io->batch->n) {
+		/* Responses gathered before it go first (cleartext only). */
+		if (conn_out_flush(c, io->batch, NULL, 0) < 0) {
+			io->cont_left = 0; /* the connection failed: reads will say so */
+			return true;
+		}
+		if (io->batch->n)
+			return false;
+	}
 	while (io->cont_left) {
 		const char *p = continue_msg + CONTINUE_LEN - io->cont_left;
 		long n;
@@ -458,8 +483,35 @@ static bool flush_continue(struct conn *c)
 
 static void send_continue(struct conn *c)
 {
+	struct conn_out *b = c->io->batch;
+	if (b && b->n && conn_out_buf_room(b) >= CONTINUE_LEN && conn_out_room(b)) {
+		/* Behind responses gathered for one write: it goes with
+		 * them, in order (the read that follows flushes them). */
+		conn_out_copy(b, continue_msg, CONTINUE_LEN);
+		return;
+	}
 	c->io->cont_left = CONTINUE_LEN;
 	flush_continue(c);
+}
+
+/* Hands the connection to HTTP/2 with what was read so far. */
+static int start_h2(struct worker *w, struct conn *c)
+{
+	struct conn_io *io = c->io;
+	int next = CONN_H2;
+	if (!(c->flags & CONN_NODELAY)) {
+		int one = 1;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->flags |= CONN_NODELAY;
+	}
+	if (io) {
+		next = h2_start(w, c, io->rbuf, io->rlen);
+		io_put(w, io);
+		c->io = NULL;
+	} else {
+		next = h2_start(w, c, NULL, 0);
+	}
+	return next;
 }
 
 /* Tries to make a request out of the buffered bytes. Returns the next
@@ -472,6 +524,17 @@ static int try_request(struct worker *w, struct conn *c)
 	struct request r;
 	long rc;
 
+	if (io->head_len == 0 && c->nreq == 0 && !c->tls && !(c->flags & CONN_REDIRECT) &&
+	    cfg->http2 && h2_available()) {
+		/* HTTP/2 by prior knowledge: the client preface instead of a
+		 * request line (RFC 9113 section 3.3). */
+		size_t k = io->rlen < H2_PREFACE_LEN ? io->rlen : H2_PREFACE_LEN;
+		if (memcmp(io->rbuf, H2_PREFACE, k) == 0) {
+			if (k < H2_PREFACE_LEN)
+				return STEP_WAIT;
+			return start_h2(w, c);
+		}
+	}
 	if (io->head_len == 0) {
 		/* Re-parse only when a new line ended: a client trickling a
 		 * head byte by byte costs no quadratic work. */
@@ -536,7 +599,53 @@ static int try_request(struct worker *w, struct conn *c)
 	return respond(w, c, &h, &r, status, rc <= 0);
 }
 
+static int read_requests(struct worker *w, struct conn *c);
+
+static bool batch_pending(const struct conn *c)
+{
+	return c->io && c->io->batch && c->io->batch->n;
+}
+
+/* Sends the gathered pipelined responses; false if the connection failed. */
+static bool flush_batch(struct worker *w, struct conn *c)
+{
+	if (!batch_pending(c))
+		return true;
+	struct conn_out *b = c->io->batch;
+	uint64_t before = b->sent;
+	if (conn_out_flush(c, b, w->copy_buf, WORKER_COPY_BUF) < 0)
+		return false;
+	if (b->sent != before)
+		c->stamp = w->now;
+	return true;
+}
+
+/* Reading requests; before waiting for more, the responses gathered for
+ * the requests already read leave in one write. A client that closed its
+ * side still gets them (FLUSHING). */
 static int on_reading(struct worker *w, struct conn *c)
+{
+	int next = read_requests(w, c);
+	if (next == STEP_CLOSE && batch_pending(c))
+		return CONN_FLUSHING;
+	if (next == STEP_WAIT) {
+		if (!flush_batch(w, c))
+			return STEP_CLOSE;
+		release_if_idle(w, c);
+	}
+	return next;
+}
+
+static int on_flushing(struct worker *w, struct conn *c)
+{
+	if (!flush_batch(w, c))
+		return STEP_CLOSE;
+	if (batch_pending(c))
+		return STEP_WAIT;
+	return conn_linger(w, c);
+}
+
+static int read_requests(struct worker *w, struct conn *c)
 {
 	if (c->io && c->io->cont_left && (c->flags & CONN_WRITABLE))
 		flush_continue(c);
@@ -613,7 +722,7 @@ static int finish_response(struct worker *w, struct conn *c)
 			c->drain_stamp = w->now;
 		}
 	}
-	response_release(resp);
+	conn_response_release(resp);
 	c->nreq++;
 	io->rlen -= io->head_len;
 	memmove(io->rbuf, io->rbuf + io->head_len, io->rlen);
@@ -664,6 +773,38 @@ static void advance(struct conn_io *io, size_t n)
 	}
 }
 
+/* A response of memory only, answering a pipelined request: copied into
+ * the batch that leaves in one write once no complete request is left
+ * in the buffer (or the batch is full). Returns false if it does not
+ * qualify. */
+#define BATCH_RESPONSE_MAX (16 * 1024)
+static bool batch_take(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct response *resp = &io->resp;
+	if (c->tls || resp->fd >= 0 || resp->close || (c->flags & CONN_DRAIN) || io->cont_left ||
+	    resp->head_len + resp->body_len > BATCH_RESPONSE_MAX)
+		return false;
+	bool more = io->rlen > io->head_len;
+	if (!more && !(io->batch && io->batch->n))
+		return false; /* a lone response goes the usual way */
+	if (!io->batch && !(io->batch = calloc(1, sizeof *io->batch)))
+		return false;
+	struct conn_out *b = io->batch;
+	if (conn_out_buf_room(b) < resp->head_len + resp->body_len ||
+	    conn_out_room(b) < resp->nsegs + 1)
+		return false;
+	conn_out_copy(b, io->head, resp->head_len);
+	for (unsigned i = 0; i < resp->nsegs; i++)
+		conn_out_copy(b, resp->segs[i].mem, resp->segs[i].len);
+	io->out_head = resp->head_len;
+	io->out_seg = resp->nsegs;
+	io->out_off = 0;
+	io->sent = resp->head_len + resp->body_len;
+	io->body_sent = resp->body_len;
+	return true;
+}
+
 static int on_sending(struct worker *w, struct conn *c)
 {
 	struct conn_io *io = c->io;
@@ -671,6 +812,14 @@ static int on_sending(struct worker *w, struct conn *c)
 
 	if (io->cont_left && !flush_continue(c))
 		return STEP_WAIT;
+	if (io->sent == 0 && io->out_head == 0) {
+		if (batch_take(c))
+			return finish_response(w, c);
+		if (!flush_batch(w, c))
+			return STEP_CLOSE;
+		if (io->batch && io->batch->n)
+			return STEP_WAIT; /* earlier responses go first */
+	}
 	for (;;) {
 		ssize_t n;
 		size_t want;
@@ -861,6 +1010,8 @@ static int on_handshake(struct worker *w, struct conn *c)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->flags |= CONN_NODELAY;
 		c->stamp = w->now;
+		if (tls_alpn_h2(c->tls) && w->cfg->http2)
+			return start_h2(w, c);
 		return CONN_READING;
 	}
 	if (rc == TLS_WANT_READ) {
@@ -909,6 +1060,8 @@ static void conn_run(struct worker *w, struct conn *c)
 		case CONN_WAITING: next = STEP_WAIT; break;
 		case CONN_SENDING: next = c->tls ? on_sending_tls(w, c) : on_sending(w, c); break;
 		case CONN_LINGERING: next = on_lingering(w, c); break;
+		case CONN_FLUSHING: next = on_flushing(w, c); break;
+		case CONN_H2: next = h2_run(w, c); break;
 		default: return;
 		}
 		if (next == STEP_WAIT) {
@@ -1010,10 +1163,53 @@ static void send_rate_check(struct worker *w, struct conn *c)
 	io->win_queued = (uint32_t)q;
 }
 
+int conn_out_queued(const struct conn *c)
+{
+	int q = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0 || q < 0)
+		q = 0;
+	return q;
+}
+
+void conn_reset(struct worker *w, struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	conn_close(w, c);
+}
+
+int conn_linger(struct worker *w, struct conn *c)
+{
+	if (c->h2)
+		h2_free(w, c);
+	if (c->tls) {
+		tls_close(c->tls);
+		c->tls = NULL;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->discard = 0;
+	c->stamp = w->now;
+	if (c->io) {
+		io_put(w, c->io);
+		c->io = NULL;
+	}
+	return CONN_LINGERING;
+}
+
+void conn_resume(struct worker *w, struct conn *c)
+{
+	conn_run(w, c);
+}
+
 void conn_job_finished(struct worker *w, struct pool_job *j)
 {
 	struct conn *c = j->target;
 	struct serve_job *job = serve_job_of(j);
+	if (c->state == CONN_H2 && c->id == j->gen) {
+		h2_job_finished(w, c, j);
+		conn_run(w, c);
+		return;
+	}
 	if (c->state != CONN_WAITING || c->id != j->gen || (c->io && c->io->resume_at)) {
 		serve_job_free(job); /* the connection is gone */
 		return;
@@ -1042,7 +1238,7 @@ void conn_sweep(struct worker *w)
 	for (; c; c = next) {
 		next = c->next;
 		uint32_t idle = w->now - c->stamp;
-		bool partial = (c->io && c->io->rlen) || c->discard;
+		bool partial = (c->io && c->io->rlen) || c->discard || batch_pending(c);
 		switch (c->state) {
 		case CONN_HANDSHAKE:
 			if (w->stopping || idle > cfg->head_timeout)
@@ -1085,6 +1281,13 @@ void conn_sweep(struct worker *w)
 			if (idle > LINGER_SECONDS)
 				conn_close(w, c);
 			break;
+		case CONN_FLUSHING:
+			if (idle > cfg->send_timeout)
+				conn_reset(w, c);
+			break;
+		case CONN_H2:
+			h2_sweep(w, c);
+			break;
 		default:
 			break;
 		}
@@ -1100,6 +1303,8 @@ void conn_close_all(struct worker *w)
 void conn_free_pools(struct worker *w)
 {
 	conn_reap(w);
+	h2_free_pools();
+	conn_out_free_pools();
 	while (w->free_conns) {
 		struct conn *c = w->free_conns;
 		w->free_conns = c->next;

@@ -7,6 +7,9 @@
  *   SENDING   -> the response's head and body go out
  *   LINGERING -> after a response that closes, read and drop what the
  *                client still sends, so the close does not reset it
+ *   FLUSHING  -> the client closed its side with pipelined responses still
+ *                gathered: they are written, then LINGERING
+ *   H2        -> the connection speaks HTTP/2 (h2.c runs it from here on)
  * A connection is never freed inside its own handler: conn_close marks it
  * closed and puts it on the worker's reap list. */
 #ifndef CONN_H
@@ -14,7 +17,11 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
+#include "http_parse.h"
+#include "http_request.h"
+#include "http_response.h"
 #include "pool.h"
 #include "tls.h"
 #include "worker.h"
@@ -25,7 +32,15 @@ enum conn_state {
 	CONN_WAITING,
 	CONN_SENDING,
 	CONN_LINGERING,
+	CONN_FLUSHING,
+	CONN_H2,
 	CONN_CLOSED,
+};
+
+/* What a state's step returns besides the next state. */
+enum conn_step {
+	STEP_WAIT = -1,  /* blocked on the socket */
+	STEP_CLOSE = -2, /* close the connection */
 };
 
 enum conn_flag {
@@ -48,6 +63,7 @@ struct conn {
 	struct conn *prev, *next; /* the worker's list, for timeouts */
 	struct conn_io *io;       /* buffers, only while a request is active */
 	struct tls_conn *tls;     /* HTTPS: the TLS session, else NULL */
+	struct h2 *h2;            /* HTTP/2: the session, else NULL */
 	uint64_t discard;         /* request body bytes still to read and drop */
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
@@ -67,6 +83,44 @@ struct conn {
  * epoll set. Returns NULL (and closes fd) when memory is short. */
 struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 		       enum worker_listen_kind kind);
+
+/* recv(2), or a TLS read: > 0 bytes, 0 at the end, -1 with errno (EAGAIN:
+ * wait for readiness). */
+ssize_t conn_recv(struct conn *c, void *buf, size_t len);
+
+/* The client's address as text (cap >= INET6_ADDRSTRLEN). */
+void conn_peer_ip(const struct conn *c, char *out, size_t cap);
+
+/* Builds the response to one request into resp, for either protocol:
+ * status 0 serves the request, another status answers with that error.
+ * resp->head, head_cap and close are the caller's; extra holds multipart
+ * part headers. Work for a helper thread is submitted here, marked with
+ * the connection and sub (the HTTP/2 stream, 0 for HTTP/1): the result
+ * is then the submitted job (the request waits for it), else NULL. */
+struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
+			    const struct http_head *h, const struct request *r, int status,
+			    struct response *resp, char *extra, size_t extra_cap);
+
+/* Lets go of what a response holds: its file and its cached bytes. */
+void conn_response_release(struct response *resp);
+
+/* Bytes the kernel still holds for the socket (SIOCOUTQ), 0 if unknown. */
+int conn_out_queued(const struct conn *c);
+
+/* Closes with a reset (a reader too slow to keep): queued bytes are
+ * dropped, not fed to the same reader. */
+void conn_reset(struct worker *w, struct conn *c);
+
+/* Ends the connection gracefully once everything is written: the
+ * protocol's state is released, TLS sends close_notify, the write side is
+ * shut, and what the client still sends is read and dropped for a while,
+ * so the close does not reset bytes still in flight. Returns the next
+ * state (CONN_LINGERING). */
+int conn_linger(struct worker *w, struct conn *c);
+
+/* Runs the state machine after something other than readiness changed
+ * (a timer, a finished job). */
+void conn_resume(struct worker *w, struct conn *c);
 
 /* Handles readiness (EPOLL* bits) and runs the state machine. */
 void conn_on_event(struct worker *w, struct conn *c, uint32_t events);

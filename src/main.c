@@ -39,6 +39,7 @@
 #include "pool.h"
 #include "sandbox.h"
 #include "signals.h"
+#include "h2.h"
 #include "tls.h"
 #include "upgrade.h"
 #include "version.h"
@@ -403,6 +404,7 @@ int main(int argc, char **argv)
 
 	if (cfg.tls_cert && tls_init(cfg.tls_cert, cfg.tls_key, err, sizeof err) < 0)
 		fail("%s", err);
+	tls_offer_h2(cfg.http2 && h2_available());
 
 	int inherited = listen_inherit(&ls, &rs, cfg.threads, err, sizeof err);
 	if (inherited < 0)

@@ -45,6 +45,11 @@ void metrics_response(struct metrics *m, int status, uint64_t bytes)
 	add(&m->bytes, bytes);
 }
 
+void metrics_protocol(struct metrics *m, bool http2)
+{
+	add(&m->proto[http2], 1);
+}
+
 static uint64_t get(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
@@ -53,11 +58,13 @@ static uint64_t get(const _Atomic uint64_t *c)
 size_t metrics_format(char *out, size_t cap)
 {
 	unsigned open_conns = conns ? atomic_load_explicit(conns, memory_order_relaxed) : 0;
-	uint64_t status[6] = { 0 }, bytes = 0, hits = 0, misses = 0;
+	uint64_t status[6] = { 0 }, bytes = 0, hits = 0, misses = 0, proto[2] = { 0 };
 	for (int i = 0; i < nall; i++) {
 		for (int k = 1; k <= 5; k++)
 			status[k] += get(&all[i]->status[k]);
 		bytes += get(&all[i]->bytes);
+		proto[0] += get(&all[i]->proto[0]);
+		proto[1] += get(&all[i]->proto[1]);
 		if (all[i]->cache) {
 			hits += get(&all[i]->cache->hits);
 			misses += get(&all[i]->cache->misses);
@@ -71,6 +78,10 @@ size_t metrics_format(char *out, size_t cap)
 			 "tern_requests_total{code=\"3xx\"} %llu\n"
 			 "tern_requests_total{code=\"4xx\"} %llu\n"
 			 "tern_requests_total{code=\"5xx\"} %llu\n"
+			 "# HELP tern_requests_by_protocol_total Responses sent, by protocol.\n"
+			 "# TYPE tern_requests_by_protocol_total counter\n"
+			 "tern_requests_by_protocol_total{protocol=\"HTTP/1.x\"} %llu\n"
+			 "tern_requests_by_protocol_total{protocol=\"HTTP/2\"} %llu\n"
 			 "# HELP tern_sent_bytes_total Response body bytes sent.\n"
 			 "# TYPE tern_sent_bytes_total counter\n"
 			 "tern_sent_bytes_total %llu\n"
@@ -85,7 +96,8 @@ size_t metrics_format(char *out, size_t cap)
 			 "tern_cache_misses_total %llu\n",
 			 (unsigned long long)status[1], (unsigned long long)status[2],
 			 (unsigned long long)status[3], (unsigned long long)status[4],
-			 (unsigned long long)status[5], (unsigned long long)bytes, open_conns,
+			 (unsigned long long)status[5], (unsigned long long)proto[0],
+			 (unsigned long long)proto[1], (unsigned long long)bytes, open_conns,
 			 (unsigned long long)hits, (unsigned long long)misses);
 	size_t len = n > 0 ? (size_t)n : cap;
 	if (log_dropped && len < cap) {

@@ -5,6 +5,7 @@
 #define METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@ struct file_cache;
 struct metrics {
 	_Atomic uint64_t status[6]; /* by class: [1] 1xx ... [5] 5xx */
 	_Atomic uint64_t bytes;     /* response body bytes sent */
+	_Atomic uint64_t proto[2];  /* responses by protocol: [0] HTTP/1.x, [1] HTTP/2 */
 	const struct file_cache *cache; /* its hits and misses, or NULL */
 };
 
@@ -21,6 +23,9 @@ void metrics_register(struct metrics *m);
 
 /* Counts one response (called by its thread). */
 void metrics_response(struct metrics *m, int status, uint64_t bytes);
+
+/* Counts one response by its protocol (called by its thread). */
+void metrics_protocol(struct metrics *m, bool http2);
 
 /* The gauge of open connections the page shows. */
 void metrics_register_conns(const atomic_uint *conns);

@@ -18,6 +18,7 @@ struct pool_job {
 	void *owner;                      /* for done: who waits, or NULL */
 	void *target;
 	uint32_t gen;
+	uint32_t sub;                     /* for the owner: e.g. an HTTP/2 stream */
 	atomic_bool cancelled;            /* nobody waits any more: skip run */
 };
 

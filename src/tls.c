@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +46,51 @@ bool tls_available(void)
 	return true;
 }
 
+static atomic_bool offer_h2;
+
+void tls_offer_h2(bool on)
+{
+	atomic_store(&offer_h2, on);
+}
+
+/* The offered protocol named name (length-prefixed list), or NULL. */
+static const unsigned char *alpn_find(const unsigned char *in, unsigned inlen, const char *name)
+{
+	unsigned len = (unsigned)strlen(name);
+	for (unsigned i = 0; i < inlen;) {
+		unsigned n = in[i];
+		if (i + 1 + n > inlen)
+			break;
+		if (n == len && memcmp(in + i + 1, name, len) == 0)
+			return in + i + 1;
+		i += 1 + n;
+	}
+	return NULL;
+}
+
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned inlen, void *arg)
 {
 	(void)ssl;
 	(void)arg;
-	/* Offered protocols are length-prefixed; only HTTP/1.1 is spoken. */
-	for (unsigned i = 0; i < inlen;) {
-		unsigned n = in[i];
-		if (i + 1 + n > inlen)
-			break;
-		if (n == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
-			*out = in + i + 1;
-			*outlen = 8;
-			return SSL_TLSEXT_ERR_OK;
-		}
-		i += 1 + n;
-	}
-	return SSL_TLSEXT_ERR_NOACK;
+	/* The server's preference: h2 (when on), then HTTP/1.1. */
+	const unsigned char *p = NULL;
+	if (atomic_load_explicit(&offer_h2, memory_order_relaxed) && (p = alpn_find(in, inlen, "h2")))
+		*outlen = 2;
+	else if ((p = alpn_find(in, inlen, "http/1.1")))
+		*outlen = 8;
+	if (!p)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = p;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+bool tls_alpn_h2(const struct tls_conn *t)
+{
+	const unsigned char *p = NULL;
+	unsigned n = 0;
+	SSL_get0_alpn_selected((const SSL *)t, &p, &n);
+	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
 
 static void ssl_error(const char *what, const char *file, char *err, size_t cap)
@@ -428,6 +456,17 @@ long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
 void tls_close(struct tls_conn *t)
 {
 	(void)t;
+}
+
+void tls_offer_h2(bool on)
+{
+	(void)on;
+}
+
+bool tls_alpn_h2(const struct tls_conn *t)
+{
+	(void)t;
+	return false;
 }
 
 #endif

@@ -62,4 +62,10 @@ long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len);
 /* Sends close_notify (once, without waiting) and frees t. */
 void tls_close(struct tls_conn *t);
 
+/* Whether ALPN offers h2 (preferred over http/1.1); off by default. */
+void tls_offer_h2(bool on);
+
+/* True when the handshake selected h2. */
+bool tls_alpn_h2(const struct tls_conn *t);
+
 #endif

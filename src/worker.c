@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "conn_out.h"
+#include "h2.h"
 
 #define MAX_EVENTS 256
 /* Access-log lines wait at most this long, or until this many bytes are
@@ -318,6 +320,8 @@ void *worker_run(void *arg)
 			break;
 	}
 	access_log_flush(&w->log);
+	h2_free_pools(); /* this thread's spare streams and buffers */
+	conn_out_free_pools();
 	return NULL;
 }
 

@@ -273,3 +273,169 @@ configs = {
 }
 for k, v in configs.items():
     write("fuzz_config", k, v)
+
+
+# fuzz_h2: what an HTTP/2 client sends after the connection preface (the
+# harness writes the preface itself). A frame with the reserved bit R set
+# (r=True) starts a new segment: the harness delivers it in a loop turn
+# of its own. HPACK by hand (RFC 7541): no Huffman coding, except in the
+# one block the hpack module made.
+def hint(v, prefix, first=0):
+    """An HPACK integer with a prefix of that many bits under first."""
+    top = (1 << prefix) - 1
+    if v < top:
+        return bytes([first | v])
+    out = [first | top]
+    v -= top
+    while v >= 128:
+        out.append(v % 128 + 128)
+        v //= 128
+    return bytes(out + [v])
+
+
+def hstr(s):
+    s = s.encode("latin-1") if isinstance(s, str) else s
+    return hint(len(s), 7) + s
+
+
+def lit(name, value):
+    """Literal field without indexing, new name."""
+    return b"\0" + hstr(name) + hstr(value)
+
+
+def lit_inc(name, value):
+    """Literal field with incremental indexing (enters the dynamic table)."""
+    return b"\x40" + hstr(name) + hstr(value)
+
+
+def idx(i):
+    """Indexed field: 2 :method GET, 3 POST, 4 :path /, 6 :scheme http,
+    7 https; 62 and up the dynamic table, newest first."""
+    return hint(i, 7, 0x80)
+
+
+def frame(ftype, flags, stream, payload=b"", r=False):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + \
+        struct.pack(">I", stream | (0x80000000 if r else 0)) + payload
+
+
+DATA, HEADERS, PRIORITY, RST, SETTINGS, PING, GOAWAY, WINDOW, CONT = 0, 1, 2, 3, 4, 6, 7, 8, 9
+END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 1, 1, 4, 8, 0x20
+
+
+def settings(*pairs, flags=0, r=False):
+    return frame(SETTINGS, flags, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs), r=r)
+
+
+def get(stream, path, *fields, method="GET", end=True, r=False):
+    block = lit(":method", method) + lit(":scheme", "http") + lit(":path", path) + \
+        lit(":authority", "localhost") + b"".join(lit(n, v) for n, v in fields)
+    return frame(HEADERS, END_HEADERS | (END_STREAM if end else 0), stream, block, r=r)
+
+
+def window(stream, inc, r=False):
+    return frame(WINDOW, 0, stream, struct.pack(">I", inc), r=r)
+
+
+def rst(stream, code=8, r=False):
+    return frame(RST, 0, stream, struct.pack(">I", code), r=r)
+
+
+# Made once with /usr/bin/python3 (Debian's python3-hpack):
+# hpack.Encoder().encode([(":method", "GET"), (":scheme", "https"),
+#     (":authority", "localhost:8443"), (":path", "/index.html?x=1"),
+#     ("user-agent", "curl/8.5.0"), ("accept", "*/*"),
+#     ("accept-encoding", "gzip, br")], huffman=True)
+HUFFMAN_BLOCK = bytes.fromhex(
+    "8287418aa0e41d139d09b8f34d33448c60d5485f2bce9a68ff3cc01f7a8825b650c3cbb6b83f"
+    "5383f963e750879bd9abfa523b3f")
+
+h2 = {
+    "get-root": settings() + get(1, "/"),
+    "post-body": settings() + get(1, "/form", ("content-type", "text/plain"),
+                                  ("content-length", "11"), method="POST", end=False)
+                 + frame(DATA, END_STREAM, 1, b"hello world"),
+    "ping": settings() + frame(PING, 0, 0, b"12345678") + settings(flags=ACK),
+    "window-update": settings((4, 65535)) + get(1, "/big.txt") + window(0, 1 << 20, r=True)
+                     + window(1, 1 << 20),
+    "rst-stream": settings() + get(1, "/big.txt") + rst(1, r=True),
+    "preface-alone": settings(r=True) + get(1, "/index.html", ("accept-encoding", "br")),
+    "segments": settings() + get(1, "/sub/", r=True)
+                + get(3, "/big.txt", ("accept-encoding", "gzip"), r=True)
+                + rst(3, r=True) + window(0, 1 << 20, r=True) + frame(PING, 0, 0, b"abcdefgh")
+                + get(5, "/sub/?sort=name", r=True) + frame(GOAWAY, 0, 0, struct.pack(">II", 5, 0), r=True),
+    "browser": settings((1, 65536), (2, 0), (4, 6291456), (6, 262144)) + window(0, 15663105)
+               + frame(HEADERS, END_HEADERS | END_STREAM, 1,
+                       idx(2) + lit_inc(":authority", "localhost:3000") + idx(7) +
+                       lit_inc(":path", "/index.html") +
+                       lit_inc("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0") +
+                       lit_inc("accept-encoding", "gzip, deflate, br, zstd") +
+                       lit("referer", "http://localhost:3000/"))
+               + frame(HEADERS, END_HEADERS | END_STREAM, 3,
+                       idx(2) + idx(65) + idx(7) + lit(":path", "/style.css") + idx(63) + idx(62)),
+    "paths": settings((4, 1 << 20)) + window(0, 1 << 24)
+             + get(1, "/sub/") + get(3, "/sub") + get(5, "/big.txt", ("accept-encoding", "gzip"))
+             + get(7, "/big.txt", ("accept-encoding", "br"), method="HEAD")
+             + get(9, "/metrics") + get(11, "/healthz") + get(13, "/missing")
+             + get(15, "/.secret") + get(17, "/sub/?sort=size&desc", ("accept", "application/json"))
+             + get(19, "/sub/", ("accept-encoding", "identity;q=0"))
+             + get(21, "/photo.jpg", r=True) + get(23, "/mid.txt", ("accept-encoding", "zstd")),
+    "conditional": settings()
+                   + get(1, "/index.html", ("range", "bytes=0-9,20-29,-5"))
+                   + get(3, "/index.html", ("if-none-match", '"x", *'))
+                   + get(5, "/big.txt", ("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT"))
+                   + get(7, "/big.txt", ("range", "bytes=100-"), ("if-range", "Sun, 06 Nov 1994 08:49:37 GMT"))
+                   + get(9, "/", method="OPTIONS", end=True)
+                   + get(11, "/", ("origin", "https://app.example"), method="DELETE"),
+    "continuation": settings()
+                    + frame(HEADERS, END_STREAM, 1, lit(":method", "GET") + lit(":scheme", "http"))
+                    + frame(CONT, 0, 1, lit(":path", "/index.html"))
+                    + frame(CONT, END_HEADERS, 1, lit(":authority", "localhost")),
+    "priority-padded": settings() + frame(PRIORITY, 0, 3, struct.pack(">IB", 1, 15))
+                       + frame(HEADERS, END_HEADERS | END_STREAM | PADDED | PRIO, 1,
+                               b"\x04" + struct.pack(">IB", 0x80000000, 255)
+                               + idx(2) + idx(6) + idx(4) + lit(":authority", "h") + b"\0" * 4),
+    "goaway": settings() + get(1, "/big.txt")
+              + frame(GOAWAY, 0, 0, struct.pack(">II", 1, 0) + b"bye"),
+    "body-too-big": settings() + get(1, "/upload", ("content-length", "20000"), method="PUT", end=False)
+                    + frame(DATA, 0, 1, b"x" * 100) + frame(DATA, 0, 1, b"y" * 100),
+    "window-zero": settings((4, 0), (5, 16777215)) + get(1, "/big.txt") + get(3, "/index.html")
+                   + window(1, 100) + window(3, 70000) + window(0, 1 << 30),
+    "huffman": settings() + frame(HEADERS, END_HEADERS | END_STREAM, 1, HUFFMAN_BLOCK),
+    "trailers": settings() + get(1, "/", ("te", "trailers"), method="POST", end=False)
+                + frame(DATA, 0, 1, b"abc")
+                + frame(HEADERS, END_HEADERS | END_STREAM, 1, lit("x-checksum", "1")),
+    "table-size": settings((1, 0)) + frame(HEADERS, END_HEADERS | END_STREAM, 1,
+                                           b"\x20" + idx(2) + idx(6) + idx(4) + lit(":authority", "h")),
+}
+
+
+def short_get(stream, *extra, end=True):
+    """A GET of / in a few bytes: indexed fields (no dynamic table use)."""
+    return frame(HEADERS, END_HEADERS | (END_STREAM if end else 0), stream,
+                 idx(2) + idx(6) + idx(4) + lit(":authority", "h") + b"".join(extra))
+
+
+# Abuse the server bounds itself: floods of control frames, of resets, of
+# empty DATA and of CONTINUATION; header lists too long or too many; a
+# body larger than --max-body without a content-length.
+h2.update({
+    "ping-flood": settings() + b"".join(frame(PING, 0, 0, struct.pack(">Q", i)) for i in range(120)),
+    "reset-flood": settings() + frame(HEADERS, END_HEADERS | END_STREAM, 1, idx(2) + idx(6) + idx(4) +
+                                      lit_inc(":authority", "h")) + rst(1)
+                   + b"".join(frame(HEADERS, END_HEADERS | END_STREAM, i, idx(2) + idx(6) + idx(4) +
+                                    idx(62)) + rst(i) for i in range(3, 423, 2)),
+    "empty-data-flood": settings() + get(1, "/", method="POST", end=False)
+                        + frame(DATA, 0, 1) * 260,
+    "continuation-flood": settings() + frame(HEADERS, 0, 1, idx(2) + idx(6), r=True)
+                          + b"".join(frame(CONT, 0, 1, idx(4)) for _ in range(10)),
+    "body-no-length": settings() + get(1, "/", method="POST", end=False)
+                      + frame(DATA, 0, 1, b"a" * 2100) + frame(DATA, END_STREAM, 1, b"b" * 2100),
+    "too-many-fields": settings() + get(1, "/", *[("x-f%d" % i, "v") for i in range(40)]),
+    "header-bomb": settings()
+                   + frame(HEADERS, END_HEADERS | END_STREAM, 1, idx(2) + idx(6) + idx(4) +
+                           lit(":authority", "h") + lit_inc("x-big", "a" * 3000) + idx(62) * 2)
+                   + b"".join(short_get(i, idx(62), end=False) for i in range(3, 121, 2)),
+})
+for k, v in h2.items():
+    write("fuzz_h2", k, v)

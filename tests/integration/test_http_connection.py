@@ -65,6 +65,36 @@ def test_pipelined_requests_answered_in_order():
         assert rs[-1].header("connection", "").lower() == "close"
 
 
+def test_pipelined_then_half_close_gets_every_response():
+    # Pipelined responses are gathered for one write; a client that shuts
+    # its side right after its requests (on a connection already in use,
+    # so the FIN comes with them) still gets every one of them, in order.
+    with lib.Server(root=site()) as s:
+        c = lib.connect(s.port)
+        c.sendall(get("/a.txt"))
+        first, rest = lib.read_one(c)
+        assert first is not None and first.status == 200 and rest == b""
+        time.sleep(0.2)  # the connection now waits in epoll
+        paths = ["/a.txt", "/b.txt", "/missing", "/a.txt", "/b.txt"]
+        c.sendall(b"".join(get(p) for p in paths))
+        c.shutdown(socket.SHUT_WR)
+        c.settimeout(10)
+        got = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        c.close()
+        rs, rest = lib.parse_seq(got, ["GET"] * len(paths))
+        assert len(rs) == len(paths) and rest == b"", (len(rs), got[-200:])
+        for r, p in zip(rs, paths):
+            name = p.lstrip("/")
+            assert r.status == (200 if name in FILES else 404), (p, r.raw_head)
+            if name in FILES:
+                assert r.body == FILES[name], p
+
+
 def test_pipelined_in_one_segment_byte_exact():
     with lib.Server(root=site()) as s:
         data = get("/a.txt") + get("/b.txt") + get("/a.txt", extra="Connection: close\r\n")

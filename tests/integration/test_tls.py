@@ -109,7 +109,7 @@ def test_curl_over_https_byte_exact():
     d, ca, _, _ = make_pki()
     with tls_server(root, d) as s:
         url = f"https://localhost:{s.port}"
-        r = lib.curl("--cacert", ca, "-D", "-", f"{url}/a.txt")
+        r = lib.curl("--http1.1", "--cacert", ca, "-D", "-", f"{url}/a.txt")
         assert r.returncode == 0, r.stderr
         assert r.stdout.startswith(b"HTTP/1.1 200"), r.stdout[:200]
         assert r.stdout.endswith(b"\r\n\r\nplain text file\n")
@@ -131,7 +131,11 @@ def test_protocols_alpn_and_verification():
     root = site()
     d, ca, _, _ = make_pki()
     with tls_server(root, d) as s:
-        out = s_client(s.port, ca, "-alpn", "h2,http/1.1")
+        # ALPN: h2 is preferred when offered (test_http2.py speaks it);
+        # a client offering HTTP/1.1 alone gets it.
+        out = s_client(s.port, ca, "-alpn", "h2,http/1.1", stdin=b"")
+        assert "ALPN protocol: h2" in out, out
+        out = s_client(s.port, ca, "-alpn", "http/1.1")
         assert "ALPN protocol: http/1.1" in out, out
         assert "plain text file" in out, out
         assert "Verify return code: 0 (ok)" in out, out
@@ -151,11 +155,20 @@ def test_protocols_alpn_and_verification():
                 raise AssertionError(f"{old} was accepted")
             except (ssl.SSLError, ConnectionResetError, OSError) as e:
                 assert "was accepted" not in str(e)
-        # A client offering only h2 still gets HTTP/1.1, without ALPN.
+        # A client offering only h2 gets it; one offering neither gets
+        # HTTP/1.1 without ALPN.
         with tls_connect(s.port, ca, alpn=["h2"]) as t:
+            assert t.selected_alpn_protocol() == "h2"
+        with tls_connect(s.port, ca, alpn=["spdy/3"]) as t:
             assert t.selected_alpn_protocol() is None
             t.sendall(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             assert read_until_close(t).startswith(b"HTTP/1.1 200")
+    # With --no-http2, h2 is not offered: HTTP/1.1 is chosen.
+    with tls_server(root, d, extra=["--no-http2"]) as s:
+        out = s_client(s.port, ca, "-alpn", "h2,http/1.1")
+        assert "ALPN protocol: http/1.1" in out and "plain text file" in out, out
+        with tls_connect(s.port, ca, alpn=["h2"]) as t:
+            assert t.selected_alpn_protocol() is None
 
 
 def test_session_resumption():

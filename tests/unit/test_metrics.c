@@ -25,6 +25,8 @@
 
 /* The whole page for given counts (each a string literal). */
 #define PAGE(c1, c2, c3, c4, c5, bytes, conns, hits, misses)                      \
+	PAGEP(c1, c2, c3, c4, c5, "0", "0", bytes, conns, hits, misses)
+#define PAGEP(c1, c2, c3, c4, c5, h1, h2, bytes, conns, hits, misses)             \
 	"# HELP tern_requests_total Responses sent, by status class.\n"            \
 	"# TYPE tern_requests_total counter\n"                                      \
 	"tern_requests_total{code=\"1xx\"} " c1 "\n"                               \
@@ -32,6 +34,10 @@
 	"tern_requests_total{code=\"3xx\"} " c3 "\n"                               \
 	"tern_requests_total{code=\"4xx\"} " c4 "\n"                               \
 	"tern_requests_total{code=\"5xx\"} " c5 "\n"                               \
+	"# HELP tern_requests_by_protocol_total Responses sent, by protocol.\n"    \
+	"# TYPE tern_requests_by_protocol_total counter\n"                         \
+	"tern_requests_by_protocol_total{protocol=\"HTTP/1.x\"} " h1 "\n"          \
+	"tern_requests_by_protocol_total{protocol=\"HTTP/2\"} " h2 "\n"            \
 	"# HELP tern_sent_bytes_total Response body bytes sent.\n"                 \
 	"# TYPE tern_sent_bytes_total counter\n"                                    \
 	"tern_sent_bytes_total " bytes "\n"                                         \
@@ -65,6 +71,8 @@ static void reset_all(void)
 		for (int k = 0; k < 6; k++)
 			atomic_store(&reg[i]->status[k], 0);
 		atomic_store(&reg[i]->bytes, 0);
+		atomic_store(&reg[i]->proto[0], 0);
+		atomic_store(&reg[i]->proto[1], 0);
 	}
 }
 
@@ -167,7 +175,7 @@ static const char *page_problem(void)
 		}
 		p = nl + 1;
 	}
-	return samples == 10 ? NULL : "not 10 samples";
+	return samples == 12 ? NULL : "not 12 samples";
 }
 
 static void check_page(const char *what, const char *want)
@@ -335,6 +343,8 @@ static void test_cap(void)
 	for (int k = 1; k <= 5; k++)
 		atomic_store(&m4.status[k], UINT64_MAX);
 	atomic_store(&m4.bytes, UINT64_MAX);
+	atomic_store(&m4.proto[0], UINT64_MAX);
+	atomic_store(&m4.proto[1], UINT64_MAX);
 	atomic_store(&big.hits, UINT64_MAX);
 	atomic_store(&big.misses, UINT64_MAX);
 	atomic_store(&c2.hits, 0);
@@ -344,12 +354,27 @@ static void test_cap(void)
 	m4.cache = &big;
 	metrics_register_conns(&conns);
 	format_page();
-	check_page("widest", PAGE(U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, "4294967295",
-				  U64MAX, U64MAX));
+	check_page("widest", PAGEP(U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX,
+				   "4294967295", U64MAX, U64MAX));
 	CHECK(page_len < 4096, "widest page: %zu bytes, serve.c has 4096", page_len);
 	char small[4096];
 	CHECK(metrics_format(small, sizeof small) == page_len, "widest page in 4096 bytes");
 	m4.cache = NULL;
+	reset_all();
+}
+
+/* Responses by protocol: each struct's counts summed, HTTP/1.x and
+ * HTTP/2 apart, and apart from the status classes. */
+static void test_protocol(void)
+{
+	reset_all();
+	for (int i = 0; i < 3; i++)
+		metrics_protocol(&m1, false);
+	metrics_protocol(&m2, true);
+	metrics_protocol(&m3, true);
+	metrics_protocol(&m3, false);
+	format_page();
+	check_page("by protocol", PAGEP("0", "0", "0", "0", "0", "4", "2", "0", "4294967295", "0", "0"));
 	reset_all();
 }
 
@@ -423,6 +448,7 @@ int main(void)
 	test_sum();
 	test_conns();
 	test_cap();
+	test_protocol();
 	test_concurrent();
 	test_thread_limit();
 	return unit_done("metrics");
