@@ -40,7 +40,7 @@ fuzz_src_fuzz_encoding   := src/http_encoding.c
 fuzz_src_fuzz_auth       := src/auth.c
 fuzz_src_fuzz_mime       := src/mime.c
 fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
-fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/tls.c
+fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/tls.c src/h2.c
 # fuzz_h2 drives the real connection code, so it is the whole server but
 # its main().
 fuzz_src_fuzz_h2         := $(filter-out src/main.c,$(wildcard src/*.c))

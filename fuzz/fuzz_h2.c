@@ -719,38 +719,10 @@ static void pump(struct conn *c, struct client *cl, struct frames *fr)
 	}
 }
 
-/* A known, reported issue (fuzz/crashes/fuzz_h2-empty-data-then-bad-ping):
- * h2.c ends the session from inside the library's frame callback for the
- * 257th empty DATA frame, which libnghttp2 before 1.67 does not expect of
- * a DATA frame: it goes on parsing, and the next frame of a wrong size
- * fails an assertion (abort). Until that is fixed the input ends after
- * its 257th empty DATA frame, so nothing follows the flood's GOAWAY;
- * -DFUZZ_STRICT lets it through. */
-FUZZ_NOCOV
-static size_t known_issues(const uint8_t *data, size_t len)
-{
-#ifdef FUZZ_STRICT
-	(void)data;
-	return len;
-#else
-	unsigned empty = 0;
-	for (size_t p = 0; p + 9 <= len;) {
-		size_t flen = (size_t)data[p] << 16 | (size_t)data[p + 1] << 8 | data[p + 2];
-		bool empty_data = data[p + 3] == F_DATA && flen == 0 && !(data[p + 4] & F_END_STREAM);
-		p += 9 + flen;
-		if (empty_data && ++empty > 256)
-			return p;
-	}
-	return len;
-#endif
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	int sv[2];
 	struct frames *fr = &frames;
-
-	len = known_issues(data, len);
 
 	fr->have = 0;
 	fr->count = 0;

@@ -722,10 +722,6 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
 		}
 		break;
 	case NGHTTP2_DATA:
-		if (frame->hd.length == 0 && !end && ++h->empty > H2_EMPTY_MAX) {
-			nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
-			break;
-		}
 		if (st && end && !st->answered)
 			due(h, st, 0);
 		break;
@@ -805,6 +801,15 @@ static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *
 {
 	struct h2 *h = ud;
 	int32_t id = hd->stream_id;
+	if (hd->type == NGHTTP2_DATA && hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM) &&
+	    ++h->empty > H2_EMPTY_MAX) {
+		/* Empty DATA frames cost work and answer nothing (CVE-2019-9518).
+		 * Counted here, not once the frame is received: the library
+		 * (before 1.67) does not expect its DATA callback to end the
+		 * session, and aborts on the next malformed frame if it does. */
+		nghttp2_session_terminate_session(s, NGHTTP2_ENHANCE_YOUR_CALM);
+		return 0;
+	}
 	if (hd->type != NGHTTP2_HEADERS || !(id & 1))
 		return 0;
 	if (id > h->max_id) {
