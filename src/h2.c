@@ -42,6 +42,7 @@
 #define H2_EXTRA_CAP 4096       /* multipart part headers */
 #define H2_OUT_BUDGET (256 * 1024) /* queued bytes before the library is held */
 #define H2_READ_CHUNK (16 * 1024)
+#define H2_READS_PER_TURN 8     /* then other connections and the timers run */
 #define H2_FIELDS_MAX 128       /* response header fields */
 #define H2_RESET_BURST 200      /* stream resets a connection may cause at once */
 #define H2_RESET_RATE 50        /* ... and per second after that */
@@ -75,7 +76,9 @@ struct h2_stream {
 	bool refused;        /* the connection's (or process's) header budget is spent */
 	bool timed_out;      /* the sweep reset it */
 	uint32_t resume_at;  /* a held-back response: second to submit it, 0: none */
-	uint32_t stamp;      /* second its request (then its response) last made progress */
+	uint32_t stamp;      /* second its request last made progress, or its response was submitted */
+	uint32_t win_start;  /* the response's rate window: its start, and */
+	uint64_t win_sent;   /* the body bytes sent by then */
 	struct pool_job *job; /* a helper job the response waits for */
 	uint64_t body_in;    /* request body bytes received */
 	uint64_t body_sent;  /* response body bytes queued */
@@ -320,7 +323,6 @@ static int on_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t 
 	if (conn_out_copy(&h->out, framehd, 9) != 9)
 		return NGHTTP2_ERR_WOULDBLOCK; /* cannot happen: room was checked */
 	st->body_sent += len;
-	st->stamp = h->w->now;
 	while (len) {
 		const struct body_seg *g = &st->resp.segs[st->seg];
 		uint64_t left = g->len - st->seg_off;
@@ -574,7 +576,8 @@ static void submit(struct h2 *h, struct h2_stream *st)
 	}
 	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = on_read_body };
 	st->submitted = true;
-	st->stamp = h->w->now;
+	st->stamp = st->win_start = h->w->now;
+	st->win_sent = 0;
 	h->answered++;
 	if (nghttp2_submit_response(h->s, st->id, nv, k, st->resp.body_len ? &prd : NULL) != 0)
 		nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
@@ -885,6 +888,7 @@ int h2_run(struct worker *w, struct conn *c)
 {
 	struct h2 *h = c->h2;
 	char buf[H2_READ_CHUNK];
+	unsigned reads = 0;
 
 	for (;;) {
 		if (h->out.n) {
@@ -900,6 +904,15 @@ int h2_run(struct worker *w, struct conn *c)
 		if (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s))
 			return conn_linger(w, c); /* GOAWAY sent, streams done, all written */
 		if (!(c->flags & CONN_READABLE)) {
+			conn_out_trim(&h->out);
+			return STEP_WAIT;
+		}
+		if (++reads > H2_READS_PER_TURN) {
+			/* A client that sends as fast as it is read must not keep
+			 * the loop from its other connections and its timers: the
+			 * rest waits for the next turn. */
+			if (worker_rearm(w, c->fd, c) < 0)
+				return STEP_CLOSE;
 			conn_out_trim(&h->out);
 			return STEP_WAIT;
 		}
@@ -959,6 +972,9 @@ void h2_sweep(struct worker *w, struct conn *c)
 	struct h2 *h = c->h2;
 	const struct config *cfg = w->cfg;
 
+	unsigned slow = 0; /* responses not yet fully handed to the library */
+	for (struct h2_stream *st = h->streams; st; st = st->next)
+		slow += !st->closed && st->submitted && st->body_read < st->resp.body_len;
 	for (struct h2_stream *st = h->streams; st; st = st->next) {
 		if (st->closed)
 			continue;
@@ -967,13 +983,25 @@ void h2_sweep(struct worker *w, struct conn *c)
 			submit(h, st);
 		}
 		if (st->submitted) {
-			/* A response whose window stays shut holds its file and
-			 * memory: it must move within --send-timeout, even while
-			 * other streams keep the connection busy. */
-			if (st->body_read < st->resp.body_len && w->now - st->stamp > cfg->send_timeout &&
-			    !st->timed_out) {
-				st->timed_out = true;
-				nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+			/* A response holds its file and memory while it lasts:
+			 * over each --send-timeout window it must move at its
+			 * share of CONN_SEND_MIN_RATE among the connection's
+			 * unfinished responses, whether a shut flow-control
+			 * window or a trickle of 1-byte windows holds it up. A
+			 * client cannot keep 128 files open per connection for
+			 * a few bytes a second, and one paused stream does not
+			 * cost the others. */
+			uint32_t window = cfg->send_timeout;
+			if (st->body_read < st->resp.body_len && !st->timed_out &&
+			    w->now - st->win_start >= window) {
+				uint64_t need = (uint64_t)window * CONN_SEND_MIN_RATE / (slow ? slow : 1);
+				if (st->body_sent - st->win_sent < (need ? need : 1)) {
+					st->timed_out = true;
+					nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id,
+								  NGHTTP2_CANCEL);
+				}
+				st->win_start = w->now;
+				st->win_sent = st->body_sent;
 			}
 		} else if (!st->answered && w->now - st->stamp > cfg->head_timeout && !st->timed_out) {
 			/* A request that does not finish arriving. */

@@ -206,6 +206,17 @@ int worker_watch(struct worker *w, int fd, struct conn *c)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+int worker_rearm(struct worker *w, int fd, struct conn *c)
+{
+	/* EPOLL_CTL_MOD re-checks readiness: an edge-triggered descriptor that
+	 * is still readable reports again at the next epoll_wait. */
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.ptr = c,
+	};
+	return epoll_ctl(w->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 void worker_job_done(struct pool_job *j)
 {
 	struct worker *w = j->owner;

@@ -105,6 +105,11 @@ void worker_stop(struct worker *w, bool force);
  * write). Returns 0 or -errno. */
 int worker_watch(struct worker *w, int fd, struct conn *c);
 
+/* Asks for the connection's readiness again at the next loop turn (it
+ * stopped reading with bytes left, to let other connections run).
+ * Returns 0 or -errno. */
+int worker_rearm(struct worker *w, int fd, struct conn *c);
+
 /* Releases what worker_init acquired, after the thread has ended. */
 void worker_destroy(struct worker *w);
 

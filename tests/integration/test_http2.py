@@ -25,6 +25,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import featlib as fl
@@ -1108,3 +1109,81 @@ def test_stream_with_a_shut_window_is_reset_while_others_flow():
             assert len(served) >= 4 and r.goaway is None, (served, r.goaway, r.how)
         finally:
             r.close()
+
+
+def test_fast_sender_does_not_starve_the_loop():
+    # One client sends legal frames (WINDOW_UPDATE of 1) as fast as it
+    # can; the single loop thread must still serve another client at
+    # once, and its timers still run: the flooder's unfinished stream is
+    # reset by --head-timeout while the flood goes on.
+    h.need_h2()
+    with lib.Server(root=site(), args=["-t", "1", "--head-timeout", "2"]) as s:
+        r = h.Raw(s.port)
+        r.send(h.settings_frame(ack=True)
+               + h.headers_frame(1, h.request_block("/a.txt"), end_stream=False))
+        blob = h.window_update(0, 1) * 60000
+        result = {}
+
+        def flood():
+            t_end = time.monotonic() + 5
+            try:
+                while time.monotonic() < t_end:
+                    r.sock.sendall(blob)
+            except OSError as e:
+                result["err"] = repr(e)
+
+        t = threading.Thread(target=flood, daemon=True)
+        t.start()
+        try:
+            time.sleep(0.5)
+            took = h.probe_ok(s.port, "/a.txt", limit=1.0, what="during a frame flood")
+            assert took < 1.0, took
+            t.join(10)
+            r.read(2.0, until=lambda fs: 1 in r.resets)
+            assert r.resets.get(1) == 8, (r.resets, r.how, result)
+        finally:
+            r.close()
+
+
+def test_many_trickled_streams_do_not_hold_descriptors():
+    # Streams whose windows get a byte now and then hold a file each; over
+    # each --send-timeout window a response must move at its share of
+    # 1 KiB/s, so 2 x 100 such streams are reset and their descriptors
+    # closed, and other clients are served meanwhile.
+    h.need_h2()
+    root = site()
+    h.write_big(os.path.join(root, "big.bin"), 8 * MiB)
+    with lib.Server(root=root, args=["--send-timeout", "2"]) as s:
+        fd_dir = f"/proc/{s.proc.pid}/fd"
+
+        def files_open():
+            n = 0
+            for fd in os.listdir(fd_dir):
+                try:
+                    n += os.readlink(os.path.join(fd_dir, fd)).endswith("/big.bin")
+                except OSError:
+                    pass
+            return n
+        raws = [h.Raw(s.port, settings=[(h.SETTINGS_INITIAL_WINDOW_SIZE, 0)]) for _ in range(2)]
+        try:
+            sids = list(range(1, 201, 2))
+            for r in raws:
+                r.server_settings()
+                r.send(h.settings_frame(ack=True) + h.window_update(0, 1 << 30)
+                       + b"".join(h.headers_frame(k, h.request_block("/big.bin")) for k in sids))
+            time.sleep(0.5)
+            held = files_open()
+            assert held >= 150, f"only {held} descriptors held: the streams were not served"
+            t_end = time.monotonic() + 8
+            while time.monotonic() < t_end and not all(len(r.resets) == len(sids) for r in raws):
+                for r in raws:
+                    r.send(b"".join(h.window_update(k, 1) for k in sids if k not in r.resets))
+                    r.read(0.3)
+            for r in raws:
+                assert len(r.resets) == len(sids) and set(r.resets.values()) == {8}, \
+                    (len(r.resets), set(r.resets.values()), r.how)
+            assert lib.wait_for(lambda: files_open() == 0, 3), files_open()
+            h.probe_ok(s.port, "/a.txt", what="after the trickled streams")
+        finally:
+            for r in raws:
+                r.close()
