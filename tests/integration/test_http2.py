@@ -1187,3 +1187,41 @@ def test_many_trickled_streams_do_not_hold_descriptors():
         finally:
             for r in raws:
                 r.close()
+
+
+def test_sigusr2_upgrade_with_http2_in_flight():
+    # An HTTP/2 download in flight finishes byte-exact on the old server
+    # while the new one, started by SIGUSR2 on the same socket, answers new
+    # HTTP/2 connections; then the old one stops.
+    h.need_h2()
+    root = site()
+    h.write_big(os.path.join(root, "big.bin"), 24 * MiB)
+    want = h.sha256_file(os.path.join(root, "big.bin"))
+    pid_path = os.path.join(lib.tempdir(), "server.pid")
+    s = lib.Server(root=root, args=["--pid-file", pid_path, "--grace", "30"]).start()
+    out = os.path.join(lib.tempdir(), "out.bin")
+    p = lib.register(subprocess.Popen(
+        ["curl", "-sS", "--http2-prior-knowledge", "--limit-rate", "8M", "-o", out,
+         "-w", "%{http_version} %{http_code}", url(s, "/big.bin")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    new = None
+    try:
+        assert lib.wait_for(lambda: os.path.exists(out) and os.path.getsize(out) >= 2 * MiB, 10)
+        old = s.proc.pid
+        os.kill(old, signal.SIGUSR2)
+        new = lib.wait_for(lambda: (lambda v: v if v and v != old else None)(
+            int(lib.read_text(pid_path).strip() or 0)), 15)
+        assert new, lib.read_text(pid_path)
+        lib.register(new)
+        with h.Client(s.port) as c:
+            st = c.get("/a.txt")
+            assert st.status == 200 and bytes(st.body) == A_TXT, st
+        w, err = p.communicate(timeout=60)
+        assert p.returncode == 0 and w == b"2 200", (p.returncode, err)
+        assert h.sha256_file(out) == want
+        assert s.proc.wait(timeout=30) == 0, "the old server did not end after its download"
+    finally:
+        if new:
+            os.kill(new, signal.SIGTERM)
+            assert lib.wait_gone(new, 15), "new server did not stop"
+        s.stop(timeout=5)
