@@ -18,6 +18,7 @@ $(eval $(call optional,libzstd,HAVE_ZSTD))
 $(eval $(call optional,libcrypt,HAVE_CRYPT))
 $(eval $(call optional,openssl,HAVE_OPENSSL))
 $(eval $(call optional,libnghttp2,HAVE_NGHTTP2))
+$(eval $(call optional,yaml-0.1,HAVE_YAML))
 override CFLAGS += $(FEATURE_CFLAGS)
 
 SRC      := $(wildcard src/*.c)
@@ -124,11 +125,19 @@ install: bin/server
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/tern.socket > $(DESTDIR)$(UNITDIR)/tern.socket
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tern.service $(DESTDIR)$(UNITDIR)/tern.socket
 	install -m 0644 contrib/tern.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/tern
+	install -m 0755 contrib/tern-acme-hook contrib/tern-acme-renew $(DESTDIR)$(BINDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/tern-acme.service > $(DESTDIR)$(UNITDIR)/tern-acme.service
+	install -m 0644 contrib/tern-acme.timer $(DESTDIR)$(UNITDIR)/tern-acme.timer
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tern-acme.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/tern
+	install -m 0644 contrib/tern.yaml $(DESTDIR)$(SYSCONFDIR)/tern/tern.yaml.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tern $(DESTDIR)$(MANDIR)/man1/tern.1 \
 		$(DESTDIR)$(UNITDIR)/tern.service $(DESTDIR)$(UNITDIR)/tern.socket \
-		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/tern
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/tern $(DESTDIR)$(BINDIR)/tern-acme-hook \
+		$(DESTDIR)$(BINDIR)/tern-acme-renew $(DESTDIR)$(UNITDIR)/tern-acme.service \
+		$(DESTDIR)$(UNITDIR)/tern-acme.timer $(DESTDIR)$(SYSCONFDIR)/tern/tern.yaml.example
 
 clean:
 	rm -rf build bin

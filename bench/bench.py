@@ -6,9 +6,10 @@ wrk nginx-light; optional peers: apt-get install h2o lighttpd). Installs
 nothing itself. Writes a table to stdout and raw figures to bench/out/.
 
 The server-bound part (--only server-bound) pins one worker of each server
-(ours, nginx, h2o, caddy) to one core and the client to the other, and runs
-HTTP/1.1 pipelined 16 deep (wrk) and HTTP/2 over h2c and TLS (h2load, from
-nghttp2-client). A server or tool without a protocol is reported n/a."""
+(ours, nginx, h2o, caddy, and ours through a config file with sites, and with
+rules: ours-site, ours-rules) to one core and the client to the other, and
+runs HTTP/1.1 pipelined 16 deep (wrk) and HTTP/2 over h2c and TLS (h2load,
+from nghttp2-client). A server or tool without a protocol is reported n/a."""
 import argparse
 import json
 import os
@@ -440,13 +441,128 @@ class OursPinned(Pinned):
     """One event-loop thread (-t 1); h1 and h2c share the cleartext port."""
     name = "ours"
 
+    def config(self):
+        """Extra arguments (a config file) for the variants below."""
+        return []
+
     def start(self):
         base = [SERVER, "-a", "127.0.0.1", "-d", self.root, "-t", "1",
-                "--access-log", "off", "--keepalive-timeout", "120"]
+                "--access-log", "off", "--keepalive-timeout", "120"] + self.config()
         plain, tls = free_port(), free_port()
         self.launch(base + ["-p", str(plain)], {"h1": plain, "h2c": plain})
         self.launch(base + ["-p", str(tls), "--tls-cert", self.cert[0], "--tls-key", self.cert[1]],
                     {"h2": tls})
+        self.check(plain)
+
+    def check(self, port):
+        pass
+
+
+def http_get(port, path, host="127.0.0.1"):
+    """(status, {lower-case header: value}) of one HTTP/1.1 GET."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    lines = got.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    parts = lines[0].split()
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    heads = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        heads[k.strip().lower()] = v.strip()
+    return status, heads
+
+
+# The rules of ours-rules: 20 that no benchmarked path meets, in front of one
+# that every path meets; and, with netlify: true, a _headers and a _redirects
+# that no benchmarked path meets either.
+SB_RULES = "".join(
+    f'      - match: /assets-{i}/**\n'
+    f'        headers:\n'
+    f'          set: {{ Cache-Control: "public, max-age=31536000, immutable" }}\n'
+    f'      - match: /old-{i}/**\n'
+    f'        redirect: /new-{i}/$1\n'
+    f'        status: 301\n' for i in range(1, 11)) + """\
+      - match: /**
+        headers:
+          set: { X-Frame-Options: DENY }
+"""
+SB_NETLIFY_HEADERS = "".join(
+    f"/static-{i}/*\n  Cache-Control: public, max-age=31536000, immutable\n  X-Block: {i}\n\n"
+    for i in range(1, 5))
+SB_NETLIFY_REDIRECTS = "".join(
+    f"/blog-{i}/*  /news-{i}/:splat  301\n" if i % 2 else f"/posts-{i}/:year/:slug  /p/:year/:slug  302\n"
+    for i in range(1, 21))
+
+
+class OursSitePinned(OursPinned):
+    """ours through a config file (-c) with two sites: the served one lists
+    127.0.0.1 (the Host wrk and h2load send, compared without the port) and
+    is the default; the other one never gets a request. No rules."""
+    name = "ours-site"
+    rules = ""
+
+    def root_for_config(self):
+        return self.root
+
+    def config(self):
+        other = os.path.join(self.work, "root-other-site")
+        os.makedirs(other, exist_ok=True)
+        with open(os.path.join(other, "index.html"), "w") as f:
+            f.write("<p>the other site</p>\n")
+        conf = os.path.join(self.work, f"{self.name}.yaml")
+        with open(conf, "w") as f:
+            f.write(f"""sites:
+  - hosts: ["127.0.0.1", localhost]
+    default: true
+    root: {json.dumps(self.root_for_config())}
+{self.rules}  - hosts: [other.example, www.other.example]
+    root: {json.dumps(other)}
+""")
+        return ["-c", conf]
+
+    def check(self, port):
+        status, heads = http_get(port, "/small.bin")
+        if status != 200:
+            raise RuntimeError(f"GET /small.bin with the config file: {status} {heads}")
+
+
+class OursRulesPinned(OursSitePinned):
+    """ours-site plus SB_RULES and netlify: true, in a root of its own (a copy
+    of the benchmarked files, with _headers and _redirects) so that the other
+    servers' root stays as it was."""
+    name = "ours-rules"
+    rules = "    netlify: true\n    rules:\n" + SB_RULES
+
+    def root_for_config(self):
+        root = os.path.join(self.work, "root-rules")
+        os.makedirs(root, exist_ok=True)
+        os.chmod(root, 0o755)
+        for (_, _, path) in SB_WORKLOADS:
+            shutil.copyfile(os.path.join(self.root, path.lstrip("/")), os.path.join(root, path.lstrip("/")))
+        for name, text in (("_headers", SB_NETLIFY_HEADERS), ("_redirects", SB_NETLIFY_REDIRECTS)):
+            with open(os.path.join(root, name), "w") as f:
+                f.write(text)
+        return root
+
+    def check(self, port):
+        # The rules are in force (not silently ignored), and the benchmarked
+        # paths meet only the /** one.
+        for path, want, head, value in (
+                ("/small.bin", 200, "x-frame-options", "DENY"),
+                ("/index.html", 200, "x-frame-options", "DENY"),
+                ("/old-7/a/b", 301, "location", "/new-7/a/b"),
+                ("/blog-3/x", 301, "location", "/news-3/x")):
+            status, heads = http_get(port, path)
+            if status != want or not heads.get(head, "").endswith(value):
+                raise RuntimeError(f"GET {path}: want {want} with {head}: {value}, got {status} {heads}")
+            if want == 200 and "immutable" in heads.get("cache-control", ""):
+                raise RuntimeError(f"GET {path} met a rule it should not: {heads}")
 
 
 class NginxPinned(Pinned):
@@ -561,7 +677,8 @@ https://127.0.0.1:{tls} {{
                     {"h1": plain, "h2c": plain, "h2": tls}, env)
 
 
-SB_SERVERS = [("ours", OursPinned, None), ("nginx", NginxPinned, "nginx"),
+SB_SERVERS = [("ours", OursPinned, None), ("ours-site", OursSitePinned, None),
+              ("ours-rules", OursRulesPinned, None), ("nginx", NginxPinned, "nginx"),
               ("h2o", H2oPinned, "h2o"), ("caddy", CaddyPinned, "caddy")]
 
 H2LOAD_RE = {
@@ -723,10 +840,10 @@ def server_bound(root, work, names, selected, seconds, rounds):
                         # Reported as FAIL, and the bench exits 1; earlier rounds are dropped.
                         na[s.name][name] = f"FAIL: {e}"
                         runs[s.name].pop(name, None)
-                        print(f"round {rnd + 1} {name:15s} {s.name:6s} FAIL: {e}", flush=True)
+                        print(f"round {rnd + 1} {name:15s} {s.name:10s} FAIL: {e}", flush=True)
                         continue
                     runs[s.name].setdefault(name, []).append(r)
-                    print(f"round {rnd + 1} {name:15s} {s.name:6s} {r['rps']:10.0f} req/s "
+                    print(f"round {rnd + 1} {name:15s} {s.name:10s} {r['rps']:10.0f} req/s "
                           f"{r['cpu_us_per_req']:7.2f} us CPU/req  cores: server "
                           f"{r['server_core_pct']:3.0f}% client {r['client_core_pct']:3.0f}%", flush=True)
     finally:
@@ -754,35 +871,52 @@ def sb_summarize(runs, na, names, selected):
 
 def sb_print(s, names, stamp, seconds, rounds):
     peers = [n for n in ("h2o", "nginx", "caddy") if n in names]
+    # Ours through a config file, against plain ours: variant/ours.
+    variants = [n for n in ("ours-site", "ours-rules") if n in names]
+    # (numerator, denominator) of each ratio column.
+    pairs = [("ours", p) for p in peers] + [(v, "ours") for v in variants]
     print(f"\nServer-bound, {stamp}: one server worker on core {SERVER_CORE}, the client on core "
           f"{CLIENT_CORE}; {SB_CONNS} connections, HTTP/1.1 pipelined {SB_PIPELINE} deep (wrk), "
           f"HTTP/2 {SB_STREAMS} streams each (h2load); medians of {rounds} x {seconds} s")
-    print(f"{'workload':22s}" + "".join(f"{n:>10s}" for n in names)
-          + "".join(f"{'ours/' + p:>12s}" for p in peers))
+    print(f"{'workload':22s}" + "".join(f"{n:>11s}" for n in names)
+          + "".join(f"{a + '/' + b:>{max(12, len(a + b) + 2)}s}" for a, b in pairs))
 
     def cells(row, key, fmt):
         out = ""
         for n in names:
             c = row.get(n, {})
             if "na" in c or key not in c:
-                out += f"{'FAIL' if c.get('na', '').startswith('FAIL') else 'n/a':>10s}"
+                out += f"{'FAIL' if c.get('na', '').startswith('FAIL') else 'n/a':>11s}"
             else:
                 out += f"{c[key]:{fmt}}"
         return out
 
     def ratios(row, key):
         out = ""
-        for p in peers:
-            a, b = row.get("ours", {}).get(key), row.get(p, {}).get(key)
-            out += f"{a / b:12.2f}" if a and b else f"{'n/a':>12s}"
+        for a, b in pairs:
+            x, y = row.get(a, {}).get(key), row.get(b, {}).get(key)
+            width = max(12, len(a + b) + 2)
+            out += f"{x / y:{width}.2f}" if x and y else f"{'n/a':>{width}s}"
         return out
 
     for w, row in s.items():
-        print(f"{w + ' req/s':22s}" + cells(row, "rps", "10.0f") + ratios(row, "rps"))
-        print(f"{'  CPU us/req':22s}" + cells(row, "cpu_us_per_req", "10.2f")
+        print(f"{w + ' req/s':22s}" + cells(row, "rps", "11.0f") + ratios(row, "rps"))
+        print(f"{'  CPU us/req':22s}" + cells(row, "cpu_us_per_req", "11.2f")
               + ratios(row, "cpu_us_per_req"))
-        print(f"{'  server core %':22s}" + cells(row, "server_core_pct", "10.0f"))
-        print(f"{'  client core %':22s}" + cells(row, "client_core_pct", "10.0f"))
+        print(f"{'  server core %':22s}" + cells(row, "server_core_pct", "11.0f"))
+        print(f"{'  client core %':22s}" + cells(row, "client_core_pct", "11.0f"))
+    # One line for the cost of a config file, sites and rules: the geometric
+    # mean of variant/ours over the workloads where both were measured.
+    summary = []
+    for v in variants:
+        for key, label in (("rps", "req/s"), ("cpu_us_per_req", "CPU us/req")):
+            rs = [row[v][key] / row["ours"][key] for row in s.values()
+                  if row.get(v, {}).get(key) and row.get("ours", {}).get(key)]
+            if rs:
+                gm = statistics.geometric_mean(rs)
+                summary.append(f"{v}/ours {label} {gm:.3f} ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} workloads)")
+    if summary:
+        print("rules: " + "; ".join(summary))
     reasons = {}
     for w, row in s.items():
         for n in names:
@@ -814,7 +948,9 @@ def main():
     ap.add_argument("--idle", type=int, default=10000, help="idle connections for the memory run")
     ap.add_argument("--only", default="", help="comma-separated workloads or groups: "
                     + ",".join(classic + ["server-bound"] + newer))
-    ap.add_argument("--peers", default="nginx,h2o,lighttpd,caddy")
+    ap.add_argument("--peers", default="nginx,h2o,lighttpd,caddy,ours-site,ours-rules",
+                    help="optional peers; ours-site and ours-rules (ours through a config file "
+                    "with sites, and with rules) run in the server-bound part only")
     ap.add_argument("--server", default=SERVER, help="our server binary (default bin/server)")
     args = ap.parse_args()
     SERVER = os.path.abspath(args.server)
@@ -890,7 +1026,8 @@ def main():
                     p.stop()
         # Workloads 9-14: server-bound, one pinned worker per server.
         if selected_sb:
-            sb_names = ["ours"] + [n for n in ("nginx", "h2o", "caddy") if n in peer_list]
+            sb_names = ["ours"] + [n for n in ("ours-site", "ours-rules", "nginx", "h2o", "caddy")
+                                   if n in peer_list]
             sb_runs, sb_na = server_bound(root, work, sb_names, selected_sb, args.sb_seconds, args.rounds)
     finally:
         for p in peers:

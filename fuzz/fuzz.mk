@@ -24,7 +24,8 @@ FUZZ_CFLAGS  ?= -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Isrc
 FUZZ_SECONDS ?= 30
 FUZZ_ALL     := fuzz_http_parse fuzz_path fuzz_range fuzz_date fuzz_log fuzz_encoding fuzz_auth \
-		fuzz_mime fuzz_config fuzz_multipart fuzz_h2
+		fuzz_mime fuzz_config fuzz_multipart fuzz_h2 fuzz_yaml fuzz_config_file fuzz_rules \
+		fuzz_proxy
 FUZZ_NAMES   ?= $(FUZZ_ALL)
 FUZZ_DICT    := fuzz/http.dict
 FUZZ_OUT     := fuzz/build
@@ -40,7 +41,13 @@ fuzz_src_fuzz_encoding   := src/http_encoding.c
 fuzz_src_fuzz_auth       := src/auth.c
 fuzz_src_fuzz_mime       := src/mime.c
 fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
-fuzz_src_fuzz_config     := src/config.c src/access_log.c src/http_response.c src/tls.c src/h2.c
+fuzz_src_fuzz_config     := src/config.c src/config_file.c src/yaml_doc.c src/access_log.c \
+			    src/http_response.c src/tls.c src/h2.c
+fuzz_src_fuzz_yaml       := src/yaml_doc.c
+fuzz_src_fuzz_config_file := $(fuzz_src_fuzz_config) src/site.c src/rules.c src/trusted.c src/auth.c \
+			    src/log_file.c
+fuzz_src_fuzz_rules      := src/rules.c
+fuzz_src_fuzz_proxy      := src/proxy_proto.c src/trusted.c
 # fuzz_h2 drives the real connection code, so it is the whole server but
 # its main().
 fuzz_src_fuzz_h2         := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -51,6 +58,18 @@ fuzz_src_fuzz_h2         := $(filter-out src/main.c,$(wildcard src/*.c))
 fuzz_have_crypt := $(shell pkg-config --exists libcrypt 2>/dev/null && echo yes)
 fuzz_flags_fuzz_auth := $(if $(fuzz_have_crypt),-DHAVE_CRYPT $(shell pkg-config --cflags libcrypt))
 fuzz_libs_fuzz_auth  := $(if $(fuzz_have_crypt),$(shell pkg-config --libs libcrypt))
+
+# The config file needs libyaml (HAVE_YAML, as the server); without it the
+# loader reports itself unavailable, and the harnesses check that path.
+fuzz_have_yaml := $(shell pkg-config --exists yaml-0.1 2>/dev/null && echo yes)
+fuzz_yaml_flags := $(if $(fuzz_have_yaml),-DHAVE_YAML $(shell pkg-config --cflags yaml-0.1))
+fuzz_yaml_libs  := $(if $(fuzz_have_yaml),$(shell pkg-config --libs yaml-0.1))
+fuzz_flags_fuzz_yaml        := $(fuzz_yaml_flags)
+fuzz_libs_fuzz_yaml         := $(fuzz_yaml_libs)
+fuzz_flags_fuzz_config      := $(fuzz_yaml_flags)
+fuzz_libs_fuzz_config       := $(fuzz_yaml_libs)
+fuzz_flags_fuzz_config_file := $(fuzz_yaml_flags) -pthread
+fuzz_libs_fuzz_config_file  := $(fuzz_yaml_libs) -pthread
 
 # fuzz_h2 is built as the server is: the optional libraries of the top
 # Makefile's `optional` list (keep the two lists alike), each with its

@@ -141,11 +141,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int rc = config_parse_args(argc, argv, &c, err, ERR_CAP);
 	FUZZ_CHECK(rc == 0 || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == CONFIG_ERR_USAGE ||
-		   rc == CONFIG_ERR_VALUE || rc == CONFIG_ERR_OPTION || rc == CONFIG_ERR_START);
+		   rc == CONFIG_ERR_VALUE || rc == CONFIG_ERR_OPTION || rc == CONFIG_ERR_START ||
+		   rc == CONFIG_ERR_FILE || rc == CONFIG_CHECKED);
 	FUZZ_CHECK(memchr(err, '\0', ERR_CAP) != NULL);
 	FUZZ_CHECK(!strchr(err, '\n') && !strchr(err, '\r'));
 	FUZZ_CHECK(rc < 0 ? err[0] != '\0' : err[0] == '\0');
-	if (rc == 0)
+	if (rc == 0 || rc == CONFIG_CHECKED)
 		check_config(&c);
 	else
 		FUZZ_CHECK(c.indexes == NULL && c.root == NULL && c.fallback == NULL &&
@@ -154,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The same command line again: the same answer. */
 	int rc2 = config_parse_args(argc2, argv2, &c2, err2, ERR_CAP);
 	FUZZ_CHECK(rc2 == rc && strcmp(err, err2) == 0);
-	if (rc == 0 && rc2 == 0) {
+	if ((rc == 0 || rc == CONFIG_CHECKED) && rc2 == rc) {
 		FUZZ_CHECK(c.port == c2.port && c.nindexes == c2.nindexes &&
 			   strcmp(c.extra_headers, c2.extra_headers) == 0 &&
 			   !c.cors_origin == !c2.cors_origin);

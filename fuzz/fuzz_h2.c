@@ -80,7 +80,7 @@
 
 static char root_dir[] = "/tmp/fuzz_h2.XXXXXX";
 static struct config cfg;
-static struct path_root root;
+static struct site_set *sites; /* the configuration, as the server builds it */
 static struct own_file own[OWN_FILES_MAX];
 static struct file_cache cache;
 static struct worker w;
@@ -252,15 +252,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	FUZZ_CHECK(devnull >= 0);
 	log_open(devnull, devnull, cfg.log_format, false);
-	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	FUZZ_CHECK(root.fd >= 0);
-	root.real = cfg.root;
-	root.no_symlinks = cfg.no_symlinks;
+	struct config copy = cfg;
+	FUZZ_CHECK(site_set_build(&sites, &copy, 0, err, sizeof err) == 0);
 	if (access("/etc/mime.types", R_OK) == 0)
 		mime_load("/etc/mime.types");
 	FUZZ_CHECK(file_cache_init(&cache, FILE_CACHE_ENTRIES, cfg.cache_bytes, FILE_CACHE_MAX_FILE) == 0);
 	struct worker_listener none[1];
-	FUZZ_CHECK(worker_init(&w, 0, &cfg, none, 0, &root, own, NULL, &cache) == 0);
+	FUZZ_CHECK(worker_init(&w, 0, &cfg, none, 0, sites, own, &cache) == 0);
 	base_now = w.now;
 	base_now_ms = w.now_ms;
 	/* One helper: jobs finish in the order they were queued. */

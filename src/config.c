@@ -16,9 +16,11 @@
 
 #include "access_log.h"
 #include "compress.h"
+#include "config_internal.h"
 #include "h2.h"
 #include "tls.h"
 #include "version.h"
+#include "yaml_doc.h"
 
 enum {
 	OPT_PID_FILE = 256,
@@ -60,9 +62,14 @@ enum {
 	OPT_NO_SANDBOX,
 	OPT_NO_HTTP2,
 	OPT_VERBOSE,
+	OPT_CHECK_CONFIG,
+	OPT_ACME_CHALLENGE,
+	OPT_TRUSTED_PROXIES,
+	OPT_PROXY_PROTOCOL,
+	OPT_MAX, /* bound of the option codes */
 };
 
-#define SHORT_OPTIONS "p:d:ba:t:H:u:lhV"
+#define SHORT_OPTIONS "p:d:ba:t:H:u:lhVc:"
 
 static const struct option options[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -112,6 +119,11 @@ static const struct option options[] = {
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "no-http2", no_argument, NULL, OPT_NO_HTTP2 },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
+	{ "acme-challenge", required_argument, NULL, OPT_ACME_CHALLENGE },
+	{ "trusted-proxies", required_argument, NULL, OPT_TRUSTED_PROXIES },
+	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -125,6 +137,9 @@ static void usage(FILE *out)
 		"Usage: %s [OPTION]... [DIR]\n"
 		"Serve the files of DIR (or -d DIR, default ./web) over HTTP/1.1 and HTTP/2.\n"
 		"\n"
+		"  -c, --config FILE         read settings and sites from a YAML file; flags given\n"
+		"                            here win over it (see docs/config.md)\n"
+		"      --check-config FILE   check the file, print the configuration, exit 0 or 1\n"
 		"  -p, --port PORT           TCP port, 1-65535, or 0 for a free one (default 3000)\n"
 		"  -d, --root DIR            document root (default ./web)\n"
 		"  -a, --addr ADDR           bind address (default: all interfaces, IPv6 and IPv4)\n"
@@ -133,6 +148,10 @@ static void usage(FILE *out)
 		"      --redirect-http PORT  also answer plain HTTP on PORT with 308 to HTTPS\n"
 		"      --no-http2            speak HTTP/1.1 only (default: HTTP/2 too, by ALPN h2\n"
 		"                            over TLS and by prior knowledge on cleartext ports)\n"
+		"      --acme-challenge DIR  answer /.well-known/acme-challenge/ from DIR, every site\n"
+		"      --trusted-proxies LIST  take the client address from X-Forwarded-For or\n"
+		"                            X-Real-IP of these peers (\"10.0.0.0/8, ::1\")\n"
+		"      --proxy-protocol      every connection starts with a PROXY v1/v2 header\n"
 		"      --unix-socket PATH    listen on a unix socket instead of TCP\n"
 		"      --unix-socket-mode MODE  its permissions, octal (default 660)\n"
 		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
@@ -185,40 +204,58 @@ static void usage(FILE *out)
 		"  -V, --version             show the version and exit\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT stop the server after in-flight responses;\n"
-		"SIGHUP reopens the log files and reloads the TLS certificate; SIGUSR1\n"
+		"SIGHUP reopens the log files and reloads the configuration and certificates; SIGUSR1\n"
 		"reopens the log files; SIGUSR2 starts a new binary on the same sockets.\n",
 		config_program);
 }
 
+struct config_mem {
+	struct config_mem *next;
+	max_align_t data[];
+};
+
+void *config_alloc(struct parser *p, size_t n)
+{
+	struct config_mem *m = malloc(sizeof *m + n);
+	if (!m)
+		return NULL;
+	m->next = p->top->mem;
+	p->top->mem = m;
+	return m->data;
+}
+
+char *config_strndup(struct parser *p, const char *s, size_t n)
+{
+	char *d = config_alloc(p, n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 /* Arguments end up quoted in messages: control bytes there (a -H value
  * with CRLF) are shown as '?' so the message stays one line. */
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t cap, int rc,
-						      const char *fmt, ...)
+int config_fail(struct parser *p, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!cap)
+	if (!p->cap)
 		return rc;
 	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
+	vsnprintf(p->err, p->cap, fmt, ap);
 	va_end(ap);
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	for (char *q = p->err; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
 	return rc;
 }
 
-struct parser {
-	struct config *c;
-	char *err;
-	size_t cap;
-	size_t headers_len; /* strlen(c->extra_headers) */
-	bool root_given;    /* -d DIR or DIR: not the default ./web */
-};
+#define fail(p, rc, ...) config_fail(p, rc, __VA_ARGS__)
 
 static int no_memory(struct parser *p)
 {
-	return fail(p->err, p->cap, CONFIG_ERR_START, "out of memory");
+	return fail(p, CONFIG_ERR_START, "out of memory");
 }
 
 static int parse_num(struct parser *p, const char *s, const char *what, unsigned long lo,
@@ -233,7 +270,7 @@ static int parse_num(struct parser *p, const char *s, const char *what, unsigned
 		goto bad;
 	return 0;
 bad:
-	return fail(p->err, p->cap, CONFIG_ERR_VALUE, "invalid %s '%s' (expected %lu-%lu)", what, s,
+	return fail(p, CONFIG_ERR_VALUE, "invalid %s '%s' (expected %lu-%lu)", what, s,
 		    lo, hi);
 }
 
@@ -291,7 +328,7 @@ static bool opt_number(struct parser *p, int opt, const char *arg, int *rc)
 	return false;
 }
 
-static int resolve_root(struct parser *p, const char *dir)
+int config_resolve_root(struct parser *p, const char *dir)
 {
 	struct stat st;
 	int fd, e;
@@ -311,17 +348,30 @@ static int resolve_root(struct parser *p, const char *dir)
 		errno = e;
 		goto fail;
 	}
-	p->c->root = realpath(dir, NULL);
-	if (!p->c->root)
+	char *real = realpath(dir, NULL);
+	if (!real)
 		goto fail;
-	return 0;
+	p->c->root = config_strndup(p, real, strlen(real));
+	free(real);
+	return p->c->root ? 0 : no_memory(p);
 fail:
 	if (!p->root_given && errno == ENOENT)
-		return fail(p->err, p->cap, CONFIG_ERR_START,
+		return fail(p, CONFIG_ERR_START,
 			    "no directory '%s' to serve here; to serve another folder: %s DIR", dir,
 			    config_program);
-	return fail(p->err, p->cap, CONFIG_ERR_START, "document root '%s': %s", dir,
+	return fail(p, CONFIG_ERR_START, "document root '%s': %s", dir,
 		    strerror(errno));
+}
+
+static bool valid_value(const char *v);
+
+/* A list of addresses and networks; checked in full by the site layer. */
+static int set_trusted(struct parser *p, const char *arg)
+{
+	if (!*arg || !valid_value(arg))
+		return fail(p, CONFIG_ERR_USAGE, "invalid --trusted-proxies '%s'", arg);
+	p->c->trusted_proxies = arg;
+	return 0;
 }
 
 /* A header value may not break the header block. */
@@ -344,11 +394,13 @@ static int add_index(struct parser *p, const char *name)
 {
 	struct config *c = p->c;
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "invalid index name '%s' (a file name, no '/')", name);
-	const char **n = realloc(c->indexes, (c->nindexes + 1) * sizeof *n);
+	const char **n = config_alloc(p, (c->nindexes + 1) * sizeof *n);
 	if (!n)
 		return no_memory(p);
+	if (c->nindexes)
+		memcpy(n, c->indexes, c->nindexes * sizeof *n);
 	n[c->nindexes++] = name;
 	c->indexes = n;
 	return 0;
@@ -362,31 +414,32 @@ static int add_header(struct parser *p, const char *arg)
 	struct config *c = p->c;
 	const char *colon = strchr(arg, ':');
 	if (!colon || colon == arg)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "invalid header '%s' (expected 'Name: value')", arg);
 	for (const char *q = arg; q < colon; q++)
 		if (!is_tchar(*q))
-			return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid header name in '%s'",
+			return fail(p, CONFIG_ERR_USAGE, "invalid header name in '%s'",
 				    arg);
 	const char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (!valid_value(v))
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid header value in '%s'", arg);
+		return fail(p, CONFIG_ERR_USAGE, "invalid header value in '%s'", arg);
 	int name_len = (int)(colon - arg);
 	size_t line = (size_t)name_len + 2 + strlen(v);
 	if (line > CONFIG_HEADER_MAX)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "-H header '%.*s' is too long: %zu bytes, at most %d", name_len, arg,
 			    line, CONFIG_HEADER_MAX);
 	size_t old = p->headers_len, total = old + line + 2;
 	if (total > CONFIG_HEADERS_MAX)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "-H headers are too long: %zu bytes in all, at most %d", total,
 			    CONFIG_HEADERS_MAX);
-	char *buf = old ? realloc((char *)c->extra_headers, total + 1) : malloc(total + 1);
+	char *buf = config_alloc(p, total + 1);
 	if (!buf)
 		return no_memory(p);
+	memcpy(buf, c->extra_headers, old);
 	snprintf(buf + old, total + 1 - old, "%.*s: %s\r\n", name_len, arg, v);
 	c->extra_headers = buf;
 	p->headers_len = total;
@@ -396,7 +449,7 @@ static int add_header(struct parser *p, const char *arg)
 static int set_cors(struct parser *p, const char *origin)
 {
 	if (!*origin || !valid_value(origin))
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "invalid --cors origin '%s'", origin);
+		return fail(p, CONFIG_ERR_USAGE, "invalid --cors origin '%s'", origin);
 	p->c->cors_origin = origin;
 	return 0;
 }
@@ -405,11 +458,10 @@ static int set_cors(struct parser *p, const char *origin)
 static int set_fallback(struct parser *p, const char *arg)
 {
 	size_t n = strlen(arg);
-	char *f = malloc(n + 2);
+	char *f = config_alloc(p, n + 2);
 	if (!f)
 		return no_memory(p);
 	snprintf(f, n + 2, "%s%s", arg[0] == '/' ? "" : "/", arg);
-	free((void *)p->c->fallback);
 	p->c->fallback = f;
 	return 0;
 }
@@ -423,7 +475,7 @@ static int set_sendfile(struct parser *p, const char *arg)
 	else if (strcmp(arg, "auto") == 0)
 		p->c->sendfile = SENDFILE_AUTO;
 	else
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "--sendfile takes 'on', 'off' or 'auto', not '%s'", arg);
 	return 0;
 }
@@ -433,7 +485,7 @@ static int set_page(struct parser *p, const char **field, const char *arg, const
 		    const char *example)
 {
 	if (arg[0] != '/' || !valid_value(arg) || strpbrk(arg, " ?#"))
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE, "%s takes a path like %s, not '%s'",
+		return fail(p, CONFIG_ERR_USAGE, "%s takes a path like %s, not '%s'",
 			    opt, example, arg);
 	*field = arg;
 	return 0;
@@ -444,43 +496,43 @@ static int bad_option(struct parser *p, int opt, char **argv)
 {
 	const char *arg = argv[optind - 1];
 	if (opt == ':')
-		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "option '%s' needs a value", arg);
+		return fail(p, CONFIG_ERR_OPTION, "option '%s' needs a value", arg);
 	/* A known short option in optopt means a long one given "=value". */
 	if (optopt >= 256 || (optopt > 0 && optopt != ':' && strchr(SHORT_OPTIONS, optopt)))
-		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "option '%.*s' takes no value",
+		return fail(p, CONFIG_ERR_OPTION, "option '%.*s' takes no value",
 			    (int)strcspn(arg, "="), arg);
 	if (optopt)
-		return fail(p->err, p->cap, CONFIG_ERR_OPTION, "unknown option '-%c'", optopt);
-	return fail(p->err, p->cap, CONFIG_ERR_OPTION, "unknown option '%s'", arg);
+		return fail(p, CONFIG_ERR_OPTION, "unknown option '-%c'", optopt);
+	return fail(p, CONFIG_ERR_OPTION, "unknown option '%s'", arg);
 }
 
 /* Checks across options, and what their absence implies. */
-static int finish(struct parser *p, const char *root, bool pid_given)
+static int finish(struct parser *p)
 {
 	struct config *c = p->c;
 	int rc;
 
 	if (!c->tls_cert != !c->tls_key)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "--tls-cert and --tls-key go together");
 	if (c->tls_cert && !tls_available())
-		return fail(p->err, p->cap, CONFIG_ERR_VALUE,
+		return fail(p, CONFIG_ERR_VALUE,
 			    "TLS is not available: this server was built without OpenSSL");
-	if (c->redirect_port && !c->tls_cert)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+	if (c->redirect_port && !c->tls_cert && !p->file_sites)
+		return fail(p, CONFIG_ERR_USAGE,
 			    "--redirect-http needs --tls-cert and --tls-key");
 	if (c->redirect_port && c->unix_socket)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "--redirect-http does not go with --unix-socket");
 	size_t total = p->headers_len + (c->cors_origin ? strlen(c->cors_origin) : 0);
 	if (total > CONFIG_HEADERS_MAX)
-		return fail(p->err, p->cap, CONFIG_ERR_USAGE,
+		return fail(p, CONFIG_ERR_USAGE,
 			    "-H headers and the --cors origin are too long: %zu bytes in all, "
 			    "at most %d",
 			    total, CONFIG_HEADERS_MAX);
 	if (c->nindexes == 0 && (rc = add_index(p, "index.html")) < 0)
 		return rc;
-	if (!c->daemon && !pid_given)
+	if (!c->daemon && !p->pid_given)
 		c->pid_file = NULL;
 	if (c->daemon && !c->log_file)
 		c->log_file = "server.log";
@@ -488,15 +540,136 @@ static int finish(struct parser *p, const char *root, bool pid_given)
 		c->error_log = "server.error.log";
 	if (c->probe)
 		return 0; /* a health check needs no document root */
-	return resolve_root(p, root);
+	if (p->file_sites && !p->root_given)
+		return 0; /* the sites have their roots */
+	return config_resolve_root(p, p->root);
+}
+
+int config_option(const char *name, int *has_arg)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (strcmp(o->name, name) == 0) {
+			*has_arg = o->has_arg;
+			return o->val;
+		}
+	return 0;
+}
+
+int config_apply_switch(struct parser *p, int opt, bool on)
+{
+	struct config *c = p->c;
+	switch (opt) {
+	case 'b': c->daemon = on; break;
+	case OPT_DOTFILES: c->dotfiles = on; break;
+	case OPT_NO_SYMLINKS: c->no_symlinks = on; break;
+	case OPT_NO_SMART_CACHE: c->smart_cache = !on; break;
+	case 'l': c->list = on; break;
+	case OPT_PRETTY_URLS: c->pretty_urls = on; break;
+	case OPT_COMPRESS: c->compress = on; break;
+	case OPT_NO_COMPRESS: c->compress = !on; break;
+	case OPT_NO_SANDBOX: c->sandbox = !on; break;
+	case OPT_NO_HTTP2: c->http2 = !on; break;
+	case OPT_VERBOSE: c->verbose = on; break;
+	case OPT_PROXY_PROTOCOL: c->proxy_protocol = on; break;
+	default: return fail(p, CONFIG_ERR_USAGE, "not a switch");
+	}
+	return 0;
+}
+
+int config_apply(struct parser *p, int opt, const char *arg)
+{
+	struct config *c = p->c;
+	int rc = 0;
+
+	if (p->from_cli && opt >= 0 && opt < CONFIG_OPT_MAX)
+		p->cli[opt] = true;
+	if (p->from_cli && (opt == OPT_COMPRESS || opt == OPT_NO_COMPRESS))
+		p->cli[OPT_COMPRESS] = p->cli[OPT_NO_COMPRESS] = true; /* one setting */
+	if (opt_number(p, opt, arg, &rc))
+		return rc;
+	switch (opt) {
+	case 'd': p->root = arg; p->root_given = true; break;
+	case 'b': case OPT_DOTFILES: case OPT_NO_SYMLINKS: case OPT_NO_SMART_CACHE: case 'l':
+	case OPT_PRETTY_URLS: case OPT_COMPRESS: case OPT_NO_COMPRESS: case OPT_NO_SANDBOX:
+	case OPT_NO_HTTP2: case OPT_VERBOSE: case OPT_PROXY_PROTOCOL:
+		return config_apply_switch(p, opt, true);
+	case 'a': c->addr = arg; break;
+	case OPT_PID_FILE: c->pid_file = arg; p->pid_given = true; break;
+	case OPT_LOG_FILE: c->log_file = arg; break;
+	case OPT_INDEX:
+		/* A list the command line gives replaces the file's. */
+		if (p->from_cli && !p->cli_index) {
+			p->cli_index = true;
+			c->nindexes = 0;
+		}
+		return add_index(p, arg);
+	case 'H':
+		if (p->from_cli && !p->cli_header) {
+			p->cli_header = true;
+			c->extra_headers = "";
+			p->headers_len = 0;
+		}
+		return add_header(p, arg);
+	case OPT_CORS: return set_cors(p, arg ? arg : "*");
+	case OPT_FALLBACK: return set_fallback(p, arg);
+	case OPT_MIME_TYPES: c->mime_types = arg; break;
+	case OPT_AUTH_FILE: c->auth_file = arg; break;
+	case OPT_PROBE: c->probe = arg; break;
+	case OPT_LOG_FORMAT:
+		if (log_format_parse(arg, &c->log_format) < 0)
+			return fail(p, CONFIG_ERR_USAGE,
+				    "--log-format takes 'default', 'combined' or 'json', not '%s'", arg);
+		break;
+	case OPT_ERROR_LOG: c->error_log = arg; break;
+	case 'u':
+		if (!*arg || *arg == ':')
+			return fail(p, CONFIG_ERR_USAGE, "--user takes USER or USER:GROUP, not '%s'",
+				    arg);
+		c->user = arg;
+		break;
+	case OPT_CHROOT: c->chroot = arg; break;
+	case OPT_UNIX_SOCKET: c->unix_socket = arg; break;
+	case OPT_TLS_CERT: c->tls_cert = arg; break;
+	case OPT_TLS_KEY: c->tls_key = arg; break;
+	case OPT_UNIX_SOCKET_MODE: {
+		char *end;
+		unsigned long m = strtoul(arg, &end, 8);
+		if (!*arg || *end || m > 0777)
+			return fail(p, CONFIG_ERR_USAGE,
+				    "--unix-socket-mode takes an octal mode like 660, not '%s'", arg);
+		c->unix_socket_mode = (unsigned)m;
+		break;
+	}
+	case OPT_HEALTH: return set_page(p, &c->health, arg, "--health", "/healthz");
+	case OPT_METRICS: return set_page(p, &c->metrics, arg, "--metrics", "/metrics");
+	case OPT_SENDFILE: return set_sendfile(p, arg);
+	case OPT_ACCESS_LOG:
+		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+			return fail(p, CONFIG_ERR_USAGE, "--access-log takes 'on' or 'off', not '%s'",
+				    arg);
+		c->access_log = strcmp(arg, "on") == 0;
+		break;
+	case 'c': c->config_file = arg; break;
+	case OPT_CHECK_CONFIG: c->config_file = arg; c->check_config = true; break;
+	case OPT_ACME_CHALLENGE:
+		if (!*arg)
+			return fail(p, CONFIG_ERR_USAGE, "--acme-challenge takes a directory");
+		c->acme_challenge = arg;
+		break;
+	case OPT_TRUSTED_PROXIES: return set_trusted(p, arg);
+	case 'h': return CONFIG_HELP;
+	case 'V': return CONFIG_VERSION;
+	default: return fail(p, CONFIG_ERR_OPTION, "unknown option");
+	}
+	return 0;
 }
 
 int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t err_cap)
 {
-	struct parser p = { .c = c, .err = err, .cap = err_cap };
-	const char *root = "./web";
-	bool pid_given = false;
+	struct parser p = { .c = c, .top = c, .err = err, .cap = err_cap, .root = "./web" };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *file = NULL;
+	void *doc = NULL;
 	int opt, rc = 0;
 
 	*c = (struct config){
@@ -524,100 +697,57 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 	};
 	if (err_cap)
 		err[0] = '\0';
-	/* optind 0 makes glibc's getopt start over, whatever an earlier call
-	 * (a test, a fuzzer) left behind. */
-	optind = 0;
 	opterr = 0;
+	/* First pass: only -h, -V and the config file, which the rest of the
+	 * command line then overrides. optind 0 makes glibc's getopt start
+	 * over, whatever an earlier call (a test, a fuzzer) left behind. */
+	optind = 0;
+	bool info = false;
+	while ((opt = getopt_long(argc, argv, ":" SHORT_OPTIONS, options, NULL)) != -1) {
+		if (opt == 'h' || opt == 'V')
+			info = true; /* answered without reading the file */
+		if (opt == 'c' || opt == OPT_CHECK_CONFIG)
+			file = optarg;
+		/* As below, so both passes permute argv alike. */
+		if (opt == OPT_CORS && !optarg && optind < argc && argv[optind][0] != '-')
+			optind++;
+	}
+	if (info)
+		file = NULL;
+	if (file) {
+		rc = config_file_load(&p, file, &doc);
+		p.c = c;
+	}
+	p.from_cli = true;
+	optind = 0;
 	while (rc == 0 && (opt = getopt_long(argc, argv, ":" SHORT_OPTIONS, options, NULL)) != -1) {
-		if (opt_number(&p, opt, optarg, &rc))
-			continue;
-		switch (opt) {
-		case 'd': root = optarg; p.root_given = true; break;
-		case 'b': c->daemon = true; break;
-		case 'a': c->addr = optarg; break;
-		case OPT_PID_FILE: c->pid_file = optarg; pid_given = true; break;
-		case OPT_LOG_FILE: c->log_file = optarg; break;
-		case OPT_DOTFILES: c->dotfiles = true; break;
-		case OPT_NO_SYMLINKS: c->no_symlinks = true; break;
-		case OPT_NO_SMART_CACHE: c->smart_cache = false; break;
-		case 'l': c->list = true; break;
-		case OPT_PRETTY_URLS: c->pretty_urls = true; break;
-		case OPT_INDEX: rc = add_index(&p, optarg); break;
-		case 'H': rc = add_header(&p, optarg); break;
-		case OPT_CORS:
-			/* "--cors ORIGIN" as well as "--cors=ORIGIN" and "--cors". */
-			if (!optarg && optind < argc && argv[optind][0] != '-')
-				optarg = argv[optind++];
-			rc = set_cors(&p, optarg ? optarg : "*");
-			break;
-		case OPT_FALLBACK: rc = set_fallback(&p, optarg); break;
-		case OPT_MIME_TYPES: c->mime_types = optarg; break;
-		case OPT_COMPRESS: c->compress = true; break;
-		case OPT_NO_COMPRESS: c->compress = false; break;
-		case OPT_AUTH_FILE: c->auth_file = optarg; break;
-		case OPT_PROBE: c->probe = optarg; break;
-		case OPT_LOG_FORMAT:
-			if (log_format_parse(optarg, &c->log_format) < 0)
-				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
-					  "--log-format takes 'default', 'combined' or 'json', "
-					  "not '%s'",
-					  optarg);
-			break;
-		case OPT_ERROR_LOG: c->error_log = optarg; break;
-		case 'u':
-			if (!*optarg || *optarg == ':')
-				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
-					  "--user takes USER or USER:GROUP, not '%s'", optarg);
-			c->user = optarg;
-			break;
-		case OPT_CHROOT: c->chroot = optarg; break;
-		case OPT_NO_SANDBOX: c->sandbox = false; break;
-		case OPT_NO_HTTP2: c->http2 = false; break;
-		case OPT_VERBOSE: c->verbose = true; break;
-		case OPT_UNIX_SOCKET: c->unix_socket = optarg; break;
-		case OPT_TLS_CERT: c->tls_cert = optarg; break;
-		case OPT_TLS_KEY: c->tls_key = optarg; break;
-		case OPT_UNIX_SOCKET_MODE: {
-			char *end;
-			unsigned long m = strtoul(optarg, &end, 8);
-			if (!*optarg || *end || m > 0777)
-				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
-					  "--unix-socket-mode takes an octal mode like 660, "
-					  "not '%s'",
-					  optarg);
-			c->unix_socket_mode = (unsigned)m;
+		if (opt == '?' || opt == ':') {
+			rc = bad_option(&p, opt, argv);
 			break;
 		}
-		case OPT_HEALTH:
-			rc = set_page(&p, &c->health, optarg, "--health", "/healthz");
-			break;
-		case OPT_METRICS:
-			rc = set_page(&p, &c->metrics, optarg, "--metrics", "/metrics");
-			break;
-		case OPT_SENDFILE: rc = set_sendfile(&p, optarg); break;
-		case OPT_ACCESS_LOG:
-			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
-				rc = fail(err, err_cap, CONFIG_ERR_USAGE,
-					  "--access-log takes 'on' or 'off', not '%s'", optarg);
-			c->access_log = strcmp(optarg, "on") == 0;
-			break;
-		case 'h': rc = CONFIG_HELP; break;
-		case 'V': rc = CONFIG_VERSION; break;
-		default: rc = bad_option(&p, opt, argv); break;
-		}
+		/* "--cors ORIGIN" as well as "--cors=ORIGIN" and "--cors". */
+		if (opt == OPT_CORS && !optarg && optind < argc && argv[optind][0] != '-')
+			optarg = argv[optind++];
+		rc = config_apply(&p, opt, optarg);
 	}
 	/* "server DIR", as python -m http.server, darkhttpd and miniserve
 	 * take it. */
-	if (rc == 0 && optind < argc && !p.root_given) {
-		root = argv[optind++];
+	if (rc == 0 && optind < argc && !p.cli['d']) {
+		p.root = argv[optind++];
 		p.root_given = true;
+		p.cli['d'] = true;
 	}
 	if (rc == 0 && optind < argc)
-		rc = fail(err, err_cap, CONFIG_ERR_USAGE, "unexpected argument '%s'%s", argv[optind],
-			  p.root_given ? " (the directory is given once: DIR or -d DIR)" : "");
+		rc = fail(&p, CONFIG_ERR_USAGE, "unexpected argument '%s'%s", argv[optind],
+			  p.cli['d'] ? " (the directory is given once: DIR or -d DIR)" : "");
 	if (rc == 0)
-		rc = finish(&p, root, pid_given);
-	if (rc != 0)
+		rc = finish(&p);
+	if (rc == 0 && doc)
+		rc = config_file_sites(&p, doc);
+	config_file_free(doc);
+	if (rc == 0 && c->check_config)
+		rc = CONFIG_CHECKED;
+	if (rc != 0 && rc != CONFIG_CHECKED)
 		config_free(c);
 	return rc;
 }
@@ -630,16 +760,23 @@ void config_parse(int argc, char **argv, struct config *c)
 		config_program = slash && slash[1] ? slash + 1 : argv[0];
 	}
 	int rc = config_parse_args(argc, argv, c, err, sizeof err);
+	bool check = false;
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--check-config", 14) == 0)
+			check = true;
 
 	switch (rc) {
 	case 0:
 		return;
+	case CONFIG_CHECKED:
+		return; /* main builds the sites, then prints */
 	case CONFIG_HELP:
 		usage(stdout);
 		exit(0);
 	case CONFIG_VERSION:
-		printf("%s\nfeatures:%s%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
+		printf("%s\nfeatures:%s%s%s%s%s\n", SERVER_SOFTWARE, tls_available() ? " tls" : "",
 		       h2_available() ? " http2" : "", compress_features(),
+		       yaml_doc_available() ? " config-file" : "",
 #ifdef HAVE_CRYPT
 		       " basic-auth"
 #else
@@ -647,33 +784,211 @@ void config_parse(int argc, char **argv, struct config *c)
 #endif
 		);
 		exit(0);
+	case CONFIG_ERR_FILE:
+		fprintf(stderr, "%s: %s\n", config_program, err);
+		exit(1);
 	case CONFIG_ERR_USAGE:
+		if (check)
+			break;
 		fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", config_program, err,
 			config_program);
 		exit(2);
 	case CONFIG_ERR_OPTION:
+		if (check)
+			break;
 		fprintf(stderr, "%s: %s\n", config_program, err);
 		usage(stderr);
 		exit(2);
 	case CONFIG_ERR_VALUE:
+		if (check)
+			break;
 		fprintf(stderr, "%s: %s\n", config_program, err);
 		exit(2);
 	default:
-		fprintf(stderr, "%s: %s\n", config_program, err);
-		exit(1);
+		break;
 	}
+	/* Other errors, and every error of --check-config (as nginx -t). */
+	fprintf(stderr, "%s: %s\n", config_program, err);
+	exit(1);
 }
 
 void config_free(struct config *c)
 {
-	free(c->indexes);
-	free((void *)c->fallback);
-	if (c->extra_headers && c->extra_headers[0])
-		free((void *)c->extra_headers);
-	free((void *)c->root);
+	while (c->mem) {
+		struct config_mem *m = c->mem;
+		c->mem = m->next;
+		free(m);
+	}
 	c->indexes = NULL;
 	c->nindexes = 0;
 	c->fallback = NULL;
 	c->extra_headers = "";
 	c->root = NULL;
+	c->sites = NULL;
+	c->nsites = 0;
+}
+
+/* A scalar as YAML reads it back as the same text: double-quoted, with
+ * the characters a double-quoted scalar escapes. */
+static void put_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void put_key(FILE *out, const char *ind, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	fprintf(out, "%s%s: ", ind, key);
+	put_str(out, v);
+	fputc('\n', out);
+}
+
+/* The settings a site can have, at the indentation given. */
+static void print_site_settings(const struct config *c, FILE *out, const char *ind)
+{
+	put_key(out, ind, "root", c->root);
+	fprintf(out, "%slist: %s\n", ind, c->list ? "true" : "false");
+	fprintf(out, "%spretty-urls: %s\n", ind, c->pretty_urls ? "true" : "false");
+	fprintf(out, "%scompress: %s\n", ind, c->compress ? "true" : "false");
+	fprintf(out, "%sdotfiles: %s\n", ind, c->dotfiles ? "true" : "false");
+	fprintf(out, "%sno-symlinks: %s\n", ind, c->no_symlinks ? "true" : "false");
+	fprintf(out, "%sno-smart-cache: %s\n", ind, c->smart_cache ? "false" : "true");
+	if (c->max_age >= 0)
+		fprintf(out, "%smax-age: \"%ld\"\n", ind, c->max_age);
+	fprintf(out, "%sindex:\n", ind);
+	for (unsigned i = 0; i < c->nindexes; i++) {
+		fprintf(out, "%s  - ", ind);
+		put_str(out, c->indexes[i]);
+		fputc('\n', out);
+	}
+	if (c->extra_headers[0]) {
+		fprintf(out, "%sheader:\n", ind);
+		for (const char *h = c->extra_headers; *h;) {
+			const char *e = strstr(h, "\r\n");
+			size_t n = e ? (size_t)(e - h) : strlen(h);
+			char line[CONFIG_HEADER_MAX + 1];
+			snprintf(line, sizeof line, "%.*s", (int)n, h);
+			fprintf(out, "%s  - ", ind);
+			put_str(out, line);
+			fputc('\n', out);
+			h += n + (e ? 2 : 0);
+		}
+	}
+	put_key(out, ind, "cors", c->cors_origin);
+	put_key(out, ind, "fallback", c->fallback);
+	put_key(out, ind, "auth-file", c->auth_file);
+	put_key(out, ind, "tls-cert", c->tls_cert);
+	put_key(out, ind, "tls-key", c->tls_key);
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+	fprintf(out, "# the effective configuration%s%s\n", c->config_file ? " of " : "",
+		c->config_file ? c->config_file : "");
+	put_key(out, "", "addr", c->addr);
+	if (c->unix_socket) {
+		put_key(out, "", "unix-socket", c->unix_socket);
+		fprintf(out, "unix-socket-mode: \"%o\"\n", c->unix_socket_mode);
+	} else {
+		fprintf(out, "port: \"%d\"\n", c->port);
+	}
+	if (c->redirect_port)
+		fprintf(out, "redirect-http: \"%d\"\n", c->redirect_port);
+	fprintf(out, "proxy-protocol: %s\n", c->proxy_protocol ? "true" : "false");
+	put_key(out, "", "trusted-proxies", c->trusted_proxies);
+	put_key(out, "", "acme-challenge", c->acme_challenge);
+	fprintf(out, "threads: \"%d\"\n", c->threads);
+	fprintf(out, "daemon: %s\n", c->daemon ? "true" : "false");
+	put_key(out, "", "pid-file", c->pid_file);
+	put_key(out, "", "log-file", c->log_file);
+	put_key(out, "", "error-log", c->error_log);
+	fprintf(out, "log-format: \"%s\"\n", c->log_format == LOG_FORMAT_COMBINED ? "combined"
+					     : c->log_format == LOG_FORMAT_JSON   ? "json"
+										  : "default");
+	fprintf(out, "access-log: \"%s\"\n", c->access_log ? "on" : "off");
+	put_key(out, "", "user", c->user);
+	put_key(out, "", "chroot", c->chroot);
+	fprintf(out, "no-sandbox: %s\n", c->sandbox ? "false" : "true");
+	fprintf(out, "no-http2: %s\n", c->http2 ? "false" : "true");
+	fprintf(out, "max-conns: \"%u\"\n", c->max_conns);
+	fprintf(out, "max-head: \"%u\"\n", c->max_head);
+	fprintf(out, "max-headers: \"%u\"\n", c->max_headers);
+	fprintf(out, "max-body: \"%llu\"\n", (unsigned long long)c->max_body);
+	fprintf(out, "head-timeout: \"%u\"\n", c->head_timeout);
+	fprintf(out, "keepalive-timeout: \"%u\"\n", c->keepalive_timeout);
+	fprintf(out, "send-timeout: \"%u\"\n", c->send_timeout);
+	fprintf(out, "grace: \"%u\"\n", c->grace);
+	fprintf(out, "cache-size: \"%llu\"\n", (unsigned long long)c->cache_bytes);
+	fprintf(out, "sendfile: \"%s\"\n", c->sendfile == SENDFILE_ON    ? "on"
+					   : c->sendfile == SENDFILE_OFF ? "off"
+									 : "auto");
+	put_key(out, "", "mime-types", c->mime_types);
+	put_key(out, "", "health", c->health);
+	put_key(out, "", "metrics", c->metrics);
+	if (!c->nsites) {
+		print_site_settings(c, out, "");
+		return;
+	}
+	fprintf(out, "sites:\n");
+	for (unsigned i = 0; i < c->nsites; i++) {
+		const struct config_site *s = &c->sites[i];
+		fprintf(out, "  - hosts:\n");
+		for (unsigned j = 0; j < s->nhosts; j++) {
+			fprintf(out, "      - ");
+			put_str(out, s->hosts[j]);
+			fputc('\n', out);
+		}
+		if (s->is_default)
+			fprintf(out, "    default: true\n");
+		if (s->netlify)
+			fprintf(out, "    netlify: true\n");
+		print_site_settings(&s->cfg, out, "    ");
+		if (s->nrules)
+			fprintf(out, "    rules:\n");
+		for (unsigned j = 0; j < s->nrules; j++) {
+			const struct config_rule *r = &s->rules[j];
+			fprintf(out, "      - match: ");
+			put_str(out, r->match);
+			fputc('\n', out);
+			put_key(out, "        ", "redirect", r->redirect);
+			if (r->redirect)
+				fprintf(out, "        status: \"%d\"\n", r->status);
+			put_key(out, "        ", "rewrite", r->rewrite);
+			put_key(out, "        ", "auth-file", r->auth_file);
+			put_key(out, "        ", "cors", r->cors);
+			if (r->list >= 0)
+				fprintf(out, "        list: %s\n", r->list ? "true" : "false");
+			static const char *const ops[] = { "set", "add", "remove" };
+			if (r->nheaders)
+				fprintf(out, "        headers:\n");
+			for (int op = 0; op < 3; op++) {
+				bool any = false;
+				for (unsigned k = 0; k < r->nheaders; k++) {
+					const struct config_rule_header *h = &r->headers[k];
+					if ((int)h->op != op)
+						continue;
+					if (!any)
+						fprintf(out, "          %s:\n", ops[op]);
+					any = true;
+					fprintf(out, "            %s", op == CONFIG_HOP_REMOVE ? "- " : "");
+					put_str(out, h->name);
+					if (op != CONFIG_HOP_REMOVE) {
+						fprintf(out, ": ");
+						put_str(out, h->value);
+					}
+					fputc('\n', out);
+				}
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "access_log.h"
 
@@ -18,6 +19,9 @@ enum config_sendfile {
 };
 
 #define CONFIG_SENDFILE_AUTO_MAX (16ull << 20)
+
+struct config_site;
+struct config_mem;
 
 struct config {
 	const char *root;      /* canonical absolute path of the document root */
@@ -67,6 +71,45 @@ struct config {
 	bool http2;                /* HTTP/2 beside HTTP/1.1 (when built with it) */
 	bool verbose;              /* full start-up detail on a terminal too */
 	int redirect_port;         /* plain HTTP port answered with 308 to HTTPS, or 0 */
+	const char *config_file;   /* --config FILE, or NULL */
+	bool check_config;         /* --check-config: validate, print, exit */
+	const char *acme_challenge; /* directory answering /.well-known/acme-challenge/ */
+	const char *trusted_proxies; /* CIDR list whose X-Forwarded-For is believed */
+	bool proxy_protocol;       /* the port expects a PROXY protocol header first */
+	struct config_site *sites; /* from the config file's sites:, or NULL */
+	unsigned nsites;
+	struct config_mem *mem;    /* everything config.c allocated, freed together */
+};
+
+/* A path rule of a site, as the config file gives it (see docs/config.md). */
+enum config_hop { CONFIG_HOP_SET, CONFIG_HOP_ADD, CONFIG_HOP_REMOVE };
+
+struct config_rule {
+	const char *match;    /* path glob */
+	const char *redirect; /* target of a redirect, or NULL */
+	const char *rewrite;  /* path served instead, or NULL */
+	int status;           /* redirect status (301 default) */
+	struct config_rule_header {
+		enum config_hop op;
+		const char *name, *value;
+	} *headers;
+	unsigned nheaders;
+	const char *auth_file; /* Basic authentication for these paths, or NULL */
+	int list;              /* listing: -1 as the site says, 0 off, 1 on */
+	const char *cors;      /* Access-Control-Allow-Origin for these paths, or NULL */
+	unsigned line;
+};
+
+/* A virtual host: the global settings with the site's own applied. */
+struct config_site {
+	struct config cfg; /* cfg.sites is NULL */
+	const char **hosts; /* lower case; "*.example.com" wildcards */
+	unsigned nhosts;
+	bool is_default;    /* answers hosts no site names */
+	bool netlify;       /* reads _headers and _redirects in its root */
+	struct config_rule *rules;
+	unsigned nrules;
+	unsigned line;      /* where the file defines it */
 };
 
 /* -H lines ("Name: value", as sent) may be this long each, and all of them
@@ -84,6 +127,8 @@ enum config_result {
 	CONFIG_ERR_VALUE = -2,    /* number out of range, feature not built: exit 2 */
 	CONFIG_ERR_OPTION = -3,   /* unknown option or missing value: exit 2, usage */
 	CONFIG_ERR_START = -4,    /* unusable document root, no memory: exit 1 */
+	CONFIG_ERR_FILE = -5,     /* the config file is invalid: exit 1 */
+	CONFIG_CHECKED = 3,       /* --check-config: valid, print it and exit 0 */
 };
 
 /* Fills *c from argv without printing or exiting, and without getopt state
@@ -103,5 +148,9 @@ extern const char *config_program;
 
 /* Frees what config_parse allocated; harmless to call again. */
 void config_free(struct config *c);
+
+/* Writes the effective configuration as YAML the config file accepts
+ * (what --check-config prints). */
+void config_print(const struct config *c, FILE *out);
 
 #endif

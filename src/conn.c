@@ -6,6 +6,8 @@
  * is built, so a client that sends its whole body before reading can never
  * deadlock against a large response. */
 #include "conn.h"
+#include "proxy_proto.h"
+#include "trusted.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +53,8 @@ struct conn_io {
 	unsigned cont_left; /* bytes of "100 Continue" still to send */
 	struct slice log_method, log_path, log_target, log_referer, log_agent;
 	int log_minor;
+	int fwd_family;   /* the client a trusted proxy named (0: the peer) */
+	uint8_t fwd[16];
 	struct response resp;
 	size_t out_head;  /* header bytes sent */
 	unsigned out_seg; /* segment being sent */
@@ -174,6 +178,12 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 	} else if (kind == LISTEN_REDIRECT) {
 		c->flags |= CONN_REDIRECT;
 	}
+	if (w->cfg->proxy_protocol && sa->sa_family != AF_UNIX) {
+		/* The load balancer's header comes before TLS or HTTP. */
+		c->after_proxy = c->state;
+		c->state = CONN_PROXY;
+	}
+	c->sites = site_set_ref(w->sites);
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
@@ -196,13 +206,57 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 	return c;
 }
 
-void conn_peer_ip(const struct conn *c, char *out, size_t cap)
+/* PROXY protocol v1 or v2 (a listener with --proxy-protocol): the header
+ * is required, read exactly (peeked, then consumed to its last byte, so
+ * nothing of the request is taken), and its source address replaces the
+ * peer's for everything after: logs, limits, metrics. */
+static int on_proxy(struct worker *w, struct conn *c)
 {
-	if (c->family == AF_INET) {
+	uint8_t buf[PROXY_PROTO_MAX];
+	struct proxy_proto_addr a;
+	ssize_t n = recv(c->fd, buf, sizeof buf, MSG_PEEK);
+	if (n == 0)
+		return STEP_CLOSE;
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return STEP_CLOSE;
+		c->flags &= ~CONN_READABLE;
+		return STEP_WAIT;
+	}
+	long len = proxy_proto_parse(buf, (size_t)n, &a);
+	if (len < 0 || (len == 0 && (size_t)n == sizeof buf)) {
+		(void)0; /* a scanner or a misrouted client: nothing worth a log line */
+		return STEP_CLOSE;
+	}
+	if (len == 0) {
+		c->flags &= ~CONN_READABLE;
+		return STEP_WAIT;
+	}
+	if (recv(c->fd, buf, (size_t)len, 0) != len)
+		return STEP_CLOSE;
+	if (!a.local) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(a.src, mapped, 12) == 0) {
+			c->family = AF_INET;
+			memset(c->addr, 0, sizeof c->addr);
+			memcpy(c->addr, a.src + 12, 4);
+		} else {
+			c->family = AF_INET6;
+			memcpy(c->addr, a.src, 16);
+		}
+	}
+	c->stamp = w->now;
+	return c->after_proxy;
+}
+
+/* addr (as struct conn keeps it) as text. */
+static void format_ip(int family, const uint8_t *addr, char *out, size_t cap)
+{
+	if (family == AF_INET) {
 		/* The common case by hand: inet_ntop costs more per request. */
 		char *p = out;
 		for (int i = 0; i < 4; i++) {
-			unsigned v = c->addr[i];
+			unsigned v = addr[i];
 			if (v >= 100)
 				*p++ = (char)('0' + v / 100);
 			if (v >= 10)
@@ -212,10 +266,67 @@ void conn_peer_ip(const struct conn *c, char *out, size_t cap)
 		}
 		return;
 	}
-	if (c->family != AF_INET6)
+	if (family != AF_INET6)
 		snprintf(out, cap, "unix:"); /* a unix socket peer has no address */
-	else if (!inet_ntop(AF_INET6, c->addr, out, (socklen_t)cap))
+	else if (!inet_ntop(AF_INET6, addr, out, (socklen_t)cap))
 		snprintf(out, cap, "-");
+}
+
+void conn_peer_ip(const struct conn *c, char *out, size_t cap)
+{
+	format_ip(c->family, c->addr, out, cap);
+}
+
+void conn_client_ip(const struct conn *c, int fwd_family, const uint8_t *fwd, char *out,
+		    size_t cap)
+{
+	if (fwd_family)
+		format_ip(fwd_family, fwd, out, cap);
+	else
+		format_ip(c->family, c->addr, out, cap);
+}
+
+/* The client a trusted proxy names (X-Forwarded-For, X-Real-IP) in
+ * w->serve.fwd, or none (fwd_family 0): the peer is the client. */
+static void forwarded_client(struct worker *w, struct conn *c, const struct http_head *h)
+{
+	struct serve_ctx *s = &w->serve;
+	const struct trusted *t = c->sites->trusted;
+	uint8_t peer[16], out[16];
+	s->fwd_family = 0;
+	s->client = c->addr;
+	if (!t || !h || (c->family != AF_INET && c->family != AF_INET6))
+		return;
+	if (c->family == AF_INET) {
+		memset(peer, 0, 10);
+		peer[10] = peer[11] = 0xff;
+		memcpy(peer + 12, c->addr, 4);
+	} else {
+		memcpy(peer, c->addr, 16);
+	}
+	if (!trusted_contains(t, peer))
+		return;
+	struct slice xff[32], real = { NULL, 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+		if (slice_eq_ci(f->name, "x-forwarded-for") && n < 32)
+			xff[n++] = f->value;
+		else if (slice_eq_ci(f->name, "x-real-ip"))
+			real = f->value;
+	}
+	if (!trusted_client(t, peer, xff, n, real, out))
+		return;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memset(s->fwd, 0, sizeof s->fwd);
+	if (memcmp(out, mapped, 12) == 0) {
+		s->fwd_family = AF_INET;
+		memcpy(s->fwd, out + 12, 4);
+	} else {
+		s->fwd_family = AF_INET6;
+		memcpy(s->fwd, out, 16);
+	}
+	s->client = s->fwd;
 }
 
 /* One access-log line and the metrics for the response in io, with the
@@ -243,7 +354,7 @@ static void log_response(struct worker *w, struct conn *c, uint64_t bytes)
 			.user_agent = io->log_agent,
 			.bytes = bytes,
 		};
-		conn_peer_ip(c, ip, sizeof ip);
+		conn_client_ip(c, io->fwd_family, io->fwd, ip, sizeof ip);
 		access_log_request(&w->log, &e);
 	}
 }
@@ -282,6 +393,8 @@ static void conn_close(struct worker *w, struct conn *c)
 		io_put(w, c->io);
 		c->io = NULL;
 	}
+	site_set_unref(c->sites);
+	c->sites = NULL;
 	c->state = CONN_CLOSED;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -320,8 +433,25 @@ struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
 	w->serve.date = w->date;
 	w->serve.now = w->now;
 	w->serve.wall = w->wall_ts;
-	w->serve.client = c->addr;
 	w->serve.keep_alive_10 = !c->h2 && r && r->minor == 0 && r->keep_alive;
+	/* The site the Host (or :authority) names, in the configuration the
+	 * connection started with. */
+	const struct site *site = &c->sites->sites[c->sites->def > 0 ? c->sites->def : 0];
+	if (c->sites->cfg.nsites && r) {
+		const struct site *found = site_find(c->sites, r->host);
+		if (found)
+			site = found;
+		else if (!status && !(c->flags & CONN_REDIRECT))
+			status = 421;
+	}
+	w->serve.site = site;
+	w->serve.cfg = site->cfg;
+	w->serve.root = &site->root;
+	w->serve.auth = site->auth;
+	forwarded_client(w, c, h);
+	w->serve.cors = site->cfg->cors_origin;
+	w->serve.list = -1;
+	w->serve.rpath_len = 0;
 	if (status)
 		serve_error(&w->serve, status, r && r->method == HTTP_HEAD, resp);
 	else if (c->flags & CONN_REDIRECT)
@@ -331,6 +461,8 @@ struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
 	if (resp->job) {
 		/* Work for a helper thread: the request waits for it. */
 		struct pool_job *j = serve_job_base(resp->job);
+		/* The job may use the site's settings and files: they stay. */
+		serve_job_hold(resp->job, c->sites);
 		resp->job = NULL;
 		j->owner = w;
 		j->target = c;
@@ -404,6 +536,8 @@ static int respond(struct worker *w, struct conn *c, const struct http_head *h,
 	/* After a 505 only the digit after "HTTP/x." is known: log none. */
 	io->log_minor = h && h->method.len && status != 505 ? h->minor : -1;
 	io->log_referer = io->log_agent = (struct slice){ 0 };
+	io->fwd_family = w->serve.fwd_family;
+	memcpy(io->fwd, w->serve.fwd, sizeof io->fwd);
 	if (h && w->cfg->access_log && w->cfg->log_format != LOG_FORMAT_DEFAULT) {
 		const struct http_header *f = http_head_find(h, "referer");
 		if (f)
@@ -1062,6 +1196,7 @@ static void conn_run(struct worker *w, struct conn *c)
 		case CONN_LINGERING: next = on_lingering(w, c); break;
 		case CONN_FLUSHING: next = on_flushing(w, c); break;
 		case CONN_H2: next = h2_run(w, c); break;
+		case CONN_PROXY: next = on_proxy(w, c); break;
 		default: return;
 		}
 		if (next == STEP_WAIT) {
@@ -1240,6 +1375,7 @@ void conn_sweep(struct worker *w)
 		uint32_t idle = w->now - c->stamp;
 		bool partial = (c->io && c->io->rlen) || c->discard || batch_pending(c);
 		switch (c->state) {
+		case CONN_PROXY:
 		case CONN_HANDSHAKE:
 			if (w->stopping || idle > cfg->head_timeout)
 				conn_close(w, c);

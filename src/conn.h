@@ -34,6 +34,7 @@ enum conn_state {
 	CONN_LINGERING,
 	CONN_FLUSHING,
 	CONN_H2,
+	CONN_PROXY,      /* reading the PROXY protocol header */
 	CONN_CLOSED,
 };
 
@@ -64,6 +65,7 @@ struct conn {
 	struct conn_io *io;       /* buffers, only while a request is active */
 	struct tls_conn *tls;     /* HTTPS: the TLS session, else NULL */
 	struct h2 *h2;            /* HTTP/2: the session, else NULL */
+	struct site_set *sites;   /* the configuration it started with (a reference) */
 	uint64_t discard;         /* request body bytes still to read and drop */
 	uint32_t stamp;           /* worker second of the last progress */
 	uint32_t nreq;            /* requests answered */
@@ -72,6 +74,7 @@ struct conn {
 	uint32_t drain_stamp;     /* second drain_left was measured */
 	int fd;
 	uint8_t state;            /* enum conn_state */
+	uint8_t after_proxy;      /* CONN_PROXY: the state after the header */
 	uint8_t flags;            /* enum conn_flag */
 	uint8_t family;           /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
@@ -90,6 +93,10 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len);
 
 /* The client's address as text (cap >= INET6_ADDRSTRLEN). */
 void conn_peer_ip(const struct conn *c, char *out, size_t cap);
+
+/* The same, or the address a trusted proxy named (fwd_family non-zero). */
+void conn_client_ip(const struct conn *c, int fwd_family, const uint8_t *fwd, char *out,
+		    size_t cap);
 
 /* Builds the response to one request into resp, for either protocol:
  * status 0 serves the request, another status answers with that error.

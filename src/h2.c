@@ -72,6 +72,8 @@ struct h2_stream {
 	int early;           /* the error it is answered with (413, 431), or 0 */
 	bool submitted;      /* and handed to the library */
 	bool logged;
+	int fwd_family;      /* the client a trusted proxy named, or 0 */
+	uint8_t fwd[16];
 	bool too_big;        /* the header list passed --max-head or --max-headers: 431 */
 	bool refused;        /* the connection's (or process's) header budget is spent */
 	bool timed_out;      /* the sweep reset it */
@@ -250,7 +252,7 @@ static void stream_log(struct h2 *h, struct h2_stream *st)
 				e.user_agent = field_slice(st, st->f[i].value, st->f[i].vlen);
 		}
 	}
-	conn_peer_ip(h->c, ip, sizeof ip);
+	conn_client_ip(h->c, st->fwd_family, st->fwd, ip, sizeof ip);
 	access_log_request(&w->log, &e);
 }
 
@@ -632,6 +634,8 @@ static void answer(struct h2 *h, struct h2_stream *st, int status)
 	struct pool_job *j = conn_build(w, h->c, (uint32_t)st->id, valid ? &hd : NULL,
 					valid && rs == 0 ? &r : NULL, status, resp, scratch_extra,
 					sizeof scratch_extra);
+	st->fwd_family = w->serve.fwd_family;
+	memcpy(st->fwd, w->serve.fwd, sizeof st->fwd);
 	if (j) {
 		st->job = j;
 		return;

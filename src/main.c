@@ -265,9 +265,9 @@ static bool holds_root(int dirfd, const char *root)
 	       (strncmp(dir, root, rl) == 0 && dir[rl] == '/');
 }
 
-static void build_sandbox(struct sandbox *sb, const struct config *cfg, const struct path_root *root,
-			  const struct log_file *alog, const struct log_file *elog, const char *exe,
-			  char *warning, size_t cap)
+static void build_sandbox(struct sandbox *sb, const struct config *cfg,
+			  const struct site_set *sites, const struct log_file *alog,
+			  const struct log_file *elog, const char *exe, char *warning, size_t cap)
 {
 	static const char *const system_read[] = {
 		"/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
@@ -277,7 +277,19 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg, const st
 	static const char *const libraries[] = { "/lib", "/lib64", "/usr/lib", "/usr/lib64" };
 
 	sandbox_begin(sb);
-	sandbox_allow_fd(sb, root->fd, SANDBOX_READ);
+	for (unsigned i = 0; i < sites->n; i++) {
+		const struct config *sc = sites->sites[i].cfg;
+		sandbox_allow_fd(sb, sites->sites[i].root.fd, SANDBOX_READ);
+		sandbox_allow(sb, sc->auth_file, SANDBOX_READ);
+		sandbox_allow(sb, sc->tls_cert, SANDBOX_READ_DIR_OF);
+		sandbox_allow(sb, sc->tls_key, SANDBOX_READ_DIR_OF);
+		const struct config_site *cs = cfg->nsites ? &cfg->sites[i] : NULL;
+		for (unsigned j = 0; cs && j < cs->nrules; j++)
+			sandbox_allow(sb, cs->rules[j].auth_file, SANDBOX_READ);
+	}
+	/* Read again on SIGHUP. */
+	sandbox_allow(sb, cfg->config_file, SANDBOX_READ);
+	sandbox_allow(sb, cfg->acme_challenge, SANDBOX_READ);
 	/* The directories of the logs and the pid file are writable (files
 	 * are created there on rotation and upgrade, removed at stop), never
 	 * readable. Where one holds the document root, so does that right. */
@@ -288,11 +300,13 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg, const st
 		if (dirs[i] < 0)
 			continue;
 		sandbox_allow_fd(sb, dirs[i], SANDBOX_WRITE);
-		if (!warning[0] && holds_root(dirs[i], root->real))
-			snprintf(warning, cap,
-				 "sandbox: the %s file's directory holds the document root, which is "
-				 "therefore writable too; give logs and the pid file their own directory",
-				 i == 2 ? "pid" : "log");
+		for (unsigned j = 0; j < sites->n && !warning[0]; j++)
+			if (holds_root(dirs[i], sites->sites[j].root.real))
+				snprintf(warning, cap,
+					 "sandbox: the %s file's directory holds the document root, "
+					 "which is therefore writable too; give logs and the pid file "
+					 "their own directory",
+					 i == 2 ? "pid" : "log");
 	}
 	if (cfg->unix_socket)
 		sandbox_allow(sb, cfg->unix_socket, SANDBOX_WRITE);
@@ -360,10 +374,108 @@ static int start_upgrade(const char *exe, char **argv, const struct listen_set *
 	return upgrade_start(exe, argv, fds, n, names, notify_socket_path(), extra, child, err, cap);
 }
 
+/* The directory of ACME HTTP-01 answers, open before any sandbox. */
+static struct path_root acme_root = { .fd = -1 };
+
+static void acme_open(const struct config *cfg)
+{
+	if (!cfg->acme_challenge)
+		return;
+	acme_root.fd = open(cfg->acme_challenge, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (acme_root.fd < 0)
+		fail("acme challenge directory '%s': %s", cfg->acme_challenge, strerror(errno));
+	acme_root.real = cfg->acme_challenge;
+	serve_acme = &acme_root;
+}
+
+/* TLS SNI: the certificate of the site the client names, from the
+ * configuration of the thread's event loop. */
+static void *sni_select(const char *name)
+{
+	const struct site_set *s = worker_sites;
+	const struct site *st = s ? site_find_name(s, name) : NULL;
+	return st ? st->tls : NULL;
+}
+
+/* Settings a reload cannot change: they shaped sockets, threads, logs or
+ * the sandbox at start-up. A change is reported and left for SIGUSR2. */
+static void report_fixed(const struct config *old, const struct config *new)
+{
+#define SAME_STR(a, b) ((!(a) && !(b)) || ((a) && (b) && strcmp(a, b) == 0))
+	const char *what = NULL;
+	if (old->port != new->port && !(old->port && new->port == 0))
+		what = "port";
+	else if (!SAME_STR(old->addr, new->addr))
+		what = "addr";
+	else if (old->threads != new->threads)
+		what = "threads";
+	else if (!SAME_STR(old->unix_socket, new->unix_socket))
+		what = "unix-socket";
+	else if (old->redirect_port != new->redirect_port)
+		what = "redirect-http";
+	else if (!SAME_STR(old->tls_cert, new->tls_cert) || !SAME_STR(old->tls_key, new->tls_key))
+		what = "the default certificate's files";
+	else if (!SAME_STR(old->log_file, new->log_file) ||
+		 !SAME_STR(old->error_log, new->error_log) || old->log_format != new->log_format)
+		what = "the logs";
+	else if (!SAME_STR(old->user, new->user) || !SAME_STR(old->chroot, new->chroot) ||
+		 old->sandbox != new->sandbox)
+		what = "user, chroot or sandbox";
+	else if (old->max_conns != new->max_conns || old->cache_bytes != new->cache_bytes ||
+		 old->max_head != new->max_head || old->max_headers != new->max_headers ||
+		 old->http2 != new->http2 || old->proxy_protocol != new->proxy_protocol)
+		what = "a server-wide limit or protocol";
+	else if (!SAME_STR(old->acme_challenge, new->acme_challenge))
+		what = "acme-challenge";
+	if (what)
+		log_msg(LOG_WARN,
+			"reload: %s changed, which needs SIGUSR2 (or a restart); the sites, "
+			"their files and certificates are reloaded, the rest stays",
+			what);
+#undef SAME_STR
+}
+
+/* SIGHUP: the command line and the config file again, validated in full
+ * into a new site set before it replaces the old one; connections finish
+ * under the one they started with. An invalid file keeps the old one. */
+static void reload(int argc, char **args, const struct config *running, struct site_set **cur,
+		   struct worker *workers)
+{
+	static unsigned gen;
+	char **argv = calloc((size_t)argc + 1, sizeof *argv);
+	char err[1024];
+	struct config c;
+	struct site_set *set;
+	if (!argv) {
+		log_msg(LOG_ERROR, "reload: out of memory; the configuration stays");
+		return;
+	}
+	memcpy(argv, args, (size_t)argc * sizeof *argv);
+	int rc = config_parse_args(argc, argv, &c, err, sizeof err);
+	free(argv);
+	if (rc != 0) {
+		log_msg(LOG_ERROR, "reload failed, the configuration stays: %s", err);
+		return;
+	}
+	if (c.port == 0)
+		c.port = running->port;
+	report_fixed(running, &c);
+	if (site_set_build(&set, &c, ++gen, err, sizeof err) < 0) {
+		log_msg(LOG_ERROR, "reload failed, the configuration stays: %s", err);
+		return;
+	}
+	for (int i = 0; i < running->threads; i++)
+		worker_reload(&workers[i], site_set_ref(set));
+	site_set_unref(*cur);
+	*cur = set;
+	log_msg(LOG_INFO, "reload: configuration%s%s loaded (%u site%s)",
+		running->config_file ? " " : "", running->config_file ? running->config_file : "",
+		set->n, set->n == 1 ? "" : "s");
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct path_root root;
 	static struct own_file own[OWN_FILES_MAX];
 	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
 	struct listen_set ls = { .n = 0 }, rs = { .n = 0 }; /* the server's, the redirect's */
@@ -372,11 +484,31 @@ int main(int argc, char **argv)
 	int sigfd;
 	struct worker *workers;
 
+	/* The command line as given, parsed again on SIGHUP (getopt
+	 * permutes what it parses). */
+	char **args = calloc((size_t)argc + 1, sizeof *args);
+	if (!args)
+		fail("out of memory");
+	memcpy(args, argv, (size_t)argc * sizeof *args);
 	config_parse(argc, argv, &cfg);
 	if (cfg.probe) {
 		int rc = probe_run(cfg.probe, 5000);
 		config_free(&cfg);
 		return rc;
+	}
+	struct site_set *sites, *boot;
+	if (cfg.check_config) {
+		/* Everything the file names is opened and loaded, as at start. */
+		struct config copy = cfg;
+		if (site_set_build(&sites, &copy, 0, err, sizeof err) < 0) {
+			fprintf(stderr, "%s: %s\n", config_program, err);
+			return 1;
+		}
+		config_print(&sites->cfg, stdout);
+		printf("# %s: the configuration is valid\n", sites->cfg.config_file);
+		site_set_unref(sites);
+		free(args);
+		return 0;
 	}
 
 	/* Started by a server being upgraded: already detached, and it waits
@@ -435,11 +567,16 @@ int main(int argc, char **argv)
 	char url[160], more_urls[640];
 	clickable_urls(&cfg, &ls, url, sizeof url, more_urls, sizeof more_urls);
 
-	root.fd = open(cfg.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root.fd < 0)
-		fail("document root '%s': %s", cfg.root, strerror(errno));
-	root.real = cfg.root;
-	root.no_symlinks = cfg.no_symlinks;
+	/* The sites (roots, users, rules, certificates) own the
+	 * configuration's memory from here on; cfg stays the start-up view
+	 * of the server-wide settings. Opened after the daemon's fork, which
+	 * closes every inherited descriptor. */
+	site_base_cert(cfg.tls_cert);
+	if (site_set_build(&sites, &cfg, 0, err, sizeof err) < 0)
+		fail("%s", err);
+	boot = site_set_ref(sites);
+	acme_open(&cfg);
+	tls_sni(sni_select);
 
 	/* One cache and one byte budget for the whole process. */
 	static struct file_cache cache;
@@ -453,12 +590,6 @@ int main(int argc, char **argv)
 	} else if (access("/etc/mime.types", R_OK) == 0) {
 		mime_load("/etc/mime.types");
 	}
-	struct auth auth, *authp = NULL;
-	if (cfg.auth_file) {
-		if (auth_load(&auth, cfg.auth_file, err, sizeof err) < 0)
-			fail("%s", err);
-		authp = &auth;
-	}
 	rlim_t nofile = raise_nofile(&cfg);
 	char *exe = own_exe(argv[0]);
 
@@ -467,7 +598,7 @@ int main(int argc, char **argv)
 	char sandbox_warning[256] = "";
 	bool inherited_sandbox = upgrade_flag(UPGRADE_ENV_SANDBOXED);
 	if (cfg.sandbox && !inherited_sandbox)
-		build_sandbox(&sb, &cfg, &root, &alog, &elog, exe, sandbox_warning,
+		build_sandbox(&sb, &cfg, sites, &alog, &elog, exe, sandbox_warning,
 			      sizeof sandbox_warning);
 
 	/* Everything is open: leave root behind. */
@@ -502,7 +633,7 @@ int main(int argc, char **argv)
 			for (int j = 0; j < n; j++)
 				wl[nwl++] = (struct worker_listener){ fds[j], shared[j], kind };
 		}
-		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, &root, own, authp, &cache);
+		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, sites, own, &cache);
 		if (rc < 0)
 			fail("cannot start event loop %d: %s", i, strerror(-rc));
 	}
@@ -609,6 +740,10 @@ int main(int argc, char **argv)
 					 { .fd = upgrade_fd, .events = POLLIN } };
 		int rc = poll(pfd, upgrade_fd >= 0 ? 2 : 1, stops ? 100 : 1000);
 		log_writer_tick();
+		if (!stops && site_set_stale(sites)) {
+			log_msg(LOG_INFO, "_headers or _redirects changed: reloading");
+			reload(argc, args, &cfg, &sites, workers);
+		}
 		int sig = rc > 0 && (pfd[0].revents & POLLIN) ? signals_read(sigfd) : 0;
 		bool stop = sig == SIGTERM || sig == SIGINT;
 		if (sig == SIGHUP || sig == SIGUSR1) {
@@ -620,6 +755,8 @@ int main(int argc, char **argv)
 				else
 					log_msg(LOG_INFO, "TLS certificate and key reloaded");
 			}
+			if (sig == SIGHUP)
+				reload(argc, args, &cfg, &sites, workers);
 			notify_send("READY=1");
 		} else if (sig == SIGUSR2 && !stops && upgrade_fd < 0) {
 			if (!exe)
@@ -695,16 +832,17 @@ int main(int argc, char **argv)
 		unlink(ls.unix_path);
 	log_msg(LOG_INFO, "Stopped");
 	close(sigfd);
-	close(root.fd);
+	site_set_unref(sites);
+	site_set_unref(boot);
+	if (acme_root.fd >= 0)
+		close(acme_root.fd);
 	tls_cleanup();
 	log_file_close(&alog);
 	log_file_close(&elog);
 	free(exe);
 	free(joined);
 	free(workers);
-	config_free(&cfg);
+	free(args);
 	mime_unload();
-	if (authp)
-		auth_free(authp);
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "compress.h"
 #include "metrics.h"
+#include "site.h"
 
 /* OPTIONS: the methods, and for a CORS preflight (an Origin with
  * Access-Control-Request-Method) what the browser may do. */
@@ -27,7 +28,7 @@ static void serve_options(struct serve_ctx *s, const struct http_head *h, struct
 {
 	http_response_begin(resp, 204, s->date);
 	http_response_header(resp, "Allow", SLICE_LIT("GET, HEAD, OPTIONS"));
-	if (s->cfg->cors_origin && http_head_find(h, "origin") &&
+	if (s->cors && http_head_find(h, "origin") &&
 	    http_head_find(h, "access-control-request-method")) {
 		const struct http_header *rh = http_head_find(h, "access-control-request-headers");
 		http_response_header(resp, "Access-Control-Allow-Methods", SLICE_LIT("GET, HEAD, OPTIONS"));
@@ -90,8 +91,9 @@ static int open_alternative(struct serve_ctx *s, const struct request *r, long *
 				/* Cached under the file's own key, not the
 				 * request's: any number of routes share one
 				 * entry (and one compression). */
-				memcpy(s->key, s->path, (size_t)n + 1);
-				s->key_len = (size_t)n;
+				memcpy(s->key, s->site->key, s->site->key_len);
+				memcpy(s->key + s->site->key_len, s->path, (size_t)n + 1);
+				s->key_len = s->site->key_len + (size_t)n;
 				return fd;
 			}
 			if (fd >= 0)
@@ -203,10 +205,16 @@ bool serve_client_local(const struct serve_ctx *s)
  * milliseconds), and this function is called again with the verdict in
  * s->done. A client that fails too often gets its 401s late. Returns true
  * when the request may go on. */
-static bool authorized(struct serve_ctx *s, const struct http_head *h, bool head_only,
-		       struct response *resp)
+bool serve_authorized(struct serve_ctx *s, const struct http_head *h, bool head_only,
+		      struct response *resp)
 {
 	const struct http_header *a = http_head_find(h, "authorization");
+	if (s->auth_owner != s->auth) {
+		/* Credentials one site or path accepted say nothing of another's
+		 * users. */
+		auth_cache_clear(&s->auth_cache);
+		s->auth_owner = s->auth;
+	}
 	if (a && auth_cached(&s->auth_cache, a->value))
 		return true;
 	if (s->done && s->done->kind == SERVE_JOB_AUTH) {
@@ -312,6 +320,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	resp->delay = 0;
 	resp->nsegs = 0;
 	resp->body_len = 0;
+	if (serve_acme && serve_acme_request(s, r, resp))
+		return;
 	if (r->method == HTTP_OPTIONS) {
 		serve_options(s, h, resp);
 		return;
@@ -327,7 +337,7 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 			resp->body_len = 3;
 		return;
 	}
-	if (s->auth && !authorized(s, h, head_only, resp))
+	if (s->auth && !serve_authorized(s, h, head_only, resp))
 		return;
 #ifdef SANDBOX_PROBE
 	if (slice_eq(r->path, "/.sandbox-probe")) {
@@ -344,14 +354,23 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		serve_error(s, len == PATH_TOO_LONG ? 414 : 400, head_only, resp);
 		return;
 	}
+	if (s->site->rules && serve_rules(s, h, r, &len, &flags, resp))
+		return;
 	if ((flags & PATH_DOTFILE) && !s->cfg->dotfiles) {
 		serve_error(s, 404, head_only, resp);
 		return;
 	}
-	/* The cache key is the normalised path, with a '/' when the request
-	 * named a directory (its index is what gets cached). */
-	memcpy(s->key, s->path, (size_t)len);
-	size_t klen = (size_t)len;
+	if (s->site->netlify &&
+	    (strcmp(s->path, "_headers") == 0 || strcmp(s->path, "_redirects") == 0)) {
+		serve_error(s, 404, head_only, resp); /* the site's rules, not its content */
+		return;
+	}
+	/* The cache key is the site's prefix and the normalised path, with a
+	 * '/' when the request named a directory (its index is what gets
+	 * cached). */
+	memcpy(s->key, s->site->key, s->site->key_len);
+	memcpy(s->key + s->site->key_len, s->path, (size_t)len);
+	size_t klen = s->site->key_len + (size_t)len;
 	if (flags & PATH_TRAILING_SLASH)
 		s->key[klen++] = '/';
 	s->key[klen] = '\0';
@@ -402,7 +421,7 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		}
 		size_t dir_len = (size_t)len;
 		fd = open_index(s, &len, &st);
-		if (fd == -ENOENT && s->cfg->list) {
+		if (fd == -ENOENT && (s->list >= 0 ? s->list : s->cfg->list)) {
 			serve_listing(s, h, r, dir_len, order, nenc, identity_ok, resp, extra,
 				      extra_cap);
 			return;

@@ -32,11 +32,13 @@ struct own_file {
  * the caller runs it through the helper pool and then calls
  * serve_request again for the same request with the job in ctx->done. */
 struct serve_job;
+struct site;
 
 /* One per event-loop thread: the handler's scratch space and context. */
 struct serve_ctx {
-	const struct config *cfg;
+	const struct config *cfg;       /* the site's settings (this request's) */
 	const struct path_root *root;
+	const struct site *site;        /* the request's site */
 	const struct own_file *own; /* OWN_FILES_MAX entries */
 	struct file_cache *cache;   /* the process's (its budget too, when caching is off) */
 	const struct auth *auth;    /* users, or NULL: no authentication */
@@ -46,12 +48,21 @@ struct serve_ctx {
 	struct timespec wall;       /* real time, precise enough for If-Range dates */
 	bool keep_alive_10;         /* this request is HTTP/1.0 with keep-alive */
 	const uint8_t *client;      /* 16 bytes of the client's address */
+	int fwd_family;             /* a trusted proxy named the client: AF_INET(6), else 0 */
+	uint8_t fwd[16];            /* its address, as struct conn keeps one */
 	struct serve_job *done;     /* the finished job of this request, or NULL */
+	/* What the site's path rules decided for this request. */
+	const char *cors;           /* Access-Control-Allow-Origin, or NULL */
+	int list;                   /* -1: as the site says */
+	const struct auth *auth_owner; /* whose users auth_cache holds */
+	size_t rpath_len;           /* rpath holds the path header rules match, or 0 */
+	bool rpath_slash;
+	char rpath[SERVE_PATH_MAX + 2];
 	uint64_t rng;               /* multipart boundaries */
 	size_t key_len;
 	char boundary[24];
 	char path[SERVE_PATH_MAX];
-	char key[SERVE_PATH_MAX + 1];
+	char key[SERVE_PATH_MAX + 64]; /* the site's prefix, then the path */
 	char location[3 * SERVE_PATH_MAX + 2];
 	char etag[64];
 	char last_modified[32];
@@ -75,11 +86,19 @@ void serve_error(struct serve_ctx *s, int status, bool head_only, struct respons
 void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
 			  struct response *resp);
 
+/* The directory answering /.well-known/acme-challenge/ for every site,
+ * or NULL; set once at start-up. */
+extern const struct path_root *serve_acme;
+
 /* Seeds the per-thread generator of multipart/byteranges boundaries. */
 void serve_seed(struct serve_ctx *s, uint64_t seed);
 
 /* The pool job inside a serve job, to submit and hand back. */
 struct pool_job *serve_job_base(struct serve_job *j);
+
+/* Keeps a reference to sites until the job is freed. */
+struct site_set;
+void serve_job_hold(struct serve_job *j, struct site_set *sites);
 struct serve_job *serve_job_of(struct pool_job *p);
 
 /* Marks a job the pool could not take: serve_request then answers

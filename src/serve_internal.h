@@ -35,6 +35,28 @@ int serve_errno_status(int err);
 void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t len,
 			   struct response *resp);
 
+/* A redirect to s->location (len bytes) with this status. */
+void serve_redirect_location(struct serve_ctx *s, const struct request *r, int status, size_t len,
+			     struct response *resp);
+
+/* Basic authentication against s->auth: true to go on, else resp holds
+ * the 401 (or the job that checks the password). */
+bool serve_authorized(struct serve_ctx *s, const struct http_head *h, bool head_only,
+		      struct response *resp);
+
+/* GET /.well-known/acme-challenge/TOKEN from the challenge directory:
+ * true when it answered. */
+bool serve_acme_request(struct serve_ctx *s, const struct request *r, struct response *resp);
+
+/* The site's path rules for the normalised s->path (*len bytes): 1 when
+ * resp holds the answer (a redirect, a status, a 401), 0 to go on, with
+ * s->path, *len and *flags rewritten when a rule said so. */
+int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		long *len, unsigned *flags, struct response *resp);
+
+/* The header changes of the rules matching the request's path. */
+void serve_rules_headers(struct serve_ctx *s, struct response *resp);
+
 /* The listing of directory s->path (len bytes), HTML or JSON by Accept,
  * from the cache or built by the helper pool (resp->job). */
 void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct request *r,
@@ -76,6 +98,7 @@ struct serve_job {
 	const char *type;
 	char cc[80];
 	bool background; /* nobody waits: counted in the background limit */
+	struct site_set *hold; /* kept alive while the job lives, or NULL */
 	/* SERVE_JOB_LISTING */
 	const struct path_root *root;
 	const struct config *cfg;

@@ -4,6 +4,7 @@
  * function here runs in any thread: it touches only the shared cache and
  * what the job carries. */
 #include "serve_internal.h"
+#include "site.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,10 +81,17 @@ void serve_job_reject(struct serve_job *j)
 	j->rejected = true;
 }
 
+void serve_job_hold(struct serve_job *j, struct site_set *sites)
+{
+	if (!j->hold)
+		j->hold = site_set_ref(sites);
+}
+
 void serve_job_free(struct serve_job *j)
 {
 	if (!j)
 		return;
+	site_set_unref(j->hold);
 	if (j->fd >= 0)
 		close(j->fd);
 	if (j->counted)

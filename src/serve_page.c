@@ -27,12 +27,14 @@ void serve_finish_head(struct serve_ctx *s, struct response *resp)
 {
 	const struct config *cfg = s->cfg;
 	http_response_append(resp, cfg->extra_headers, strlen(cfg->extra_headers));
-	if (cfg->cors_origin) {
+	if (s->cors) {
 		http_response_header(resp, "Access-Control-Allow-Origin",
-				     slice_make(cfg->cors_origin, strlen(cfg->cors_origin)));
-		if (strcmp(cfg->cors_origin, "*") != 0)
+				     slice_make(s->cors, strlen(s->cors)));
+		if (strcmp(s->cors, "*") != 0)
 			http_response_header(resp, "Vary", SLICE_LIT("Origin"));
 	}
+	if (s->rpath_len)
+		serve_rules_headers(s, resp);
 	http_response_end(resp, s->keep_alive_10);
 }
 
@@ -157,6 +159,12 @@ static void redirect(struct serve_ctx *s, const struct request *r, int status, s
 		resp->body_len = blen;
 }
 
+void serve_redirect_location(struct serve_ctx *s, const struct request *r, int status, size_t len,
+			     struct response *resp)
+{
+	redirect(s, r, status, len, resp);
+}
+
 void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t len,
 			    struct response *resp)
 {
@@ -186,6 +194,9 @@ void serve_redirect_to_dir(struct serve_ctx *s, const struct request *r, size_t 
 void serve_redirect_https(struct serve_ctx *s, const struct request *r, int port,
 			  struct response *resp)
 {
+	/* Certificates are asked for over plain HTTP (ACME HTTP-01). */
+	if (serve_acme_request(s, r, resp))
+		return;
 	struct slice host = r->host;
 	/* Drop the port: "example.com:80", "[::1]:80". */
 	for (size_t i = host.len; i-- > 0;) {

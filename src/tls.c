@@ -154,12 +154,64 @@ static int load_chain(SSL_CTX *ctx, BIO *bio)
 	return ERR_peek_error() ? -1 : 0;
 }
 
+static SSL_CTX *make_ctx_from(int cdir, const char *cname, const char *cpath, int kdir,
+			      const char *kname, const char *kpath, char *err, size_t cap);
+
 static SSL_CTX *make_ctx(char *err, size_t cap)
+{
+	return make_ctx_from(cert_dir, cert_name, cert_path, key_dir, key_name, key_path, err, cap);
+}
+
+/* The server name a client asked for picks a site's own context. */
+static void *(*sni_select)(const char *name);
+
+static int sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	(void)alert;
+	(void)arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name && sni_select) {
+		SSL_CTX *ctx = sni_select(name);
+		if (ctx && ctx != SSL_get_SSL_CTX(ssl))
+			SSL_set_SSL_CTX(ssl, ctx);
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void tls_sni(void *(*select)(const char *name))
+{
+	sni_select = select;
+}
+
+void *tls_site_new(const char *cert, const char *key, char *err, size_t cap)
+{
+	const char *cn, *kn;
+	int cd = log_file_parent(cert, &cn), kd = log_file_parent(key, &kn);
+	SSL_CTX *ctx = NULL;
+	if (cd < 0 || kd < 0)
+		snprintf(err, cap, "cannot load %s: %s", cd < 0 ? cert : key,
+			 strerror(-(cd < 0 ? cd : kd)));
+	else
+		ctx = make_ctx_from(cd, cn, cert, kd, kn, key, err, cap);
+	if (cd >= 0)
+		close(cd);
+	if (kd >= 0)
+		close(kd);
+	return ctx;
+}
+
+void tls_site_free(void *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+static SSL_CTX *make_ctx_from(int cdir, const char *cname, const char *cpath, int kdir,
+			      const char *kname, const char *kpath, char *err, size_t cap)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	BIO *bio = NULL;
 	if (!ctx) {
-		ssl_error("cannot create a TLS context for", cert_path, err, cap);
+		ssl_error("cannot create a TLS context for", cpath, err, cap);
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -174,27 +226,28 @@ static SSL_CTX *make_ctx(char *err, size_t cap)
 	static const unsigned char sid[] = "tern";
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+	SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
 	ERR_clear_error();
 	errno = 0;
-	if (!(bio = read_pem(cert_dir, cert_name)) || load_chain(ctx, bio) < 0) {
-		ssl_error("cannot load certificate", cert_path, err, cap);
+	if (!(bio = read_pem(cdir, cname)) || load_chain(ctx, bio) < 0) {
+		ssl_error("cannot load certificate", cpath, err, cap);
 		goto fail;
 	}
 	BIO_free(bio);
 	errno = 0;
 	EVP_PKEY *pkey = NULL;
-	if (!(bio = read_pem(key_dir, key_name)) ||
+	if (!(bio = read_pem(kdir, kname)) ||
 	    !(pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) ||
 	    SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
 		EVP_PKEY_free(pkey);
-		ssl_error("cannot load key", key_path, err, cap);
+		ssl_error("cannot load key", kpath, err, cap);
 		goto fail;
 	}
 	EVP_PKEY_free(pkey);
 	BIO_free(bio);
 	bio = NULL;
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_error("key does not match certificate", cert_path, err, cap);
+		ssl_error("key does not match certificate", cpath, err, cap);
 		goto fail;
 	}
 	return ctx;
@@ -456,6 +509,24 @@ long tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
 void tls_close(struct tls_conn *t)
 {
 	(void)t;
+}
+
+void tls_sni(void *(*select)(const char *name))
+{
+	(void)select;
+}
+
+void *tls_site_new(const char *cert, const char *key, char *err, size_t cap)
+{
+	(void)cert;
+	(void)key;
+	snprintf(err, cap, "TLS is not available: this server was built without OpenSSL");
+	return NULL;
+}
+
+void tls_site_free(void *ctx)
+{
+	(void)ctx;
 }
 
 void tls_offer_h2(bool on)

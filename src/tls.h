@@ -68,4 +68,14 @@ void tls_offer_h2(bool on);
 /* True when the handshake selected h2. */
 bool tls_alpn_h2(const struct tls_conn *t);
 
+/* A site's own certificate and key, for clients that name it (SNI): an
+ * opaque context, or NULL with a message. Free with tls_site_free. */
+void *tls_site_new(const char *cert, const char *key, char *err, size_t cap);
+void tls_site_free(void *ctx);
+
+/* select(name) gives the context (from tls_site_new) of the site a
+ * client names in its hello, or NULL for the default certificate; it
+ * runs on the thread doing the handshake. */
+void tls_sni(void *(*select)(const char *name));
+
 #endif

@@ -51,9 +51,33 @@ static void update_clock(struct worker *w)
 	}
 }
 
+_Thread_local struct site_set *worker_sites;
+
+void worker_reload(struct worker *w, struct site_set *sites)
+{
+	struct site_set *old = atomic_exchange_explicit(&w->next_sites, sites, memory_order_acq_rel);
+	site_set_unref(old);
+	uint64_t one = 1;
+	/* The job eventfd wakes the loop without asking it to stop. */
+	if (write(w->job_fd, &one, sizeof one) < 0) {
+		/* The counter is full: the loop wakes anyway. */
+	}
+}
+
+/* A reloaded configuration replaces the worker's. */
+static void take_reload(struct worker *w)
+{
+	struct site_set *s = atomic_exchange_explicit(&w->next_sites, NULL, memory_order_acq_rel);
+	if (!s)
+		return;
+	site_set_unref(w->sites);
+	w->sites = s;
+	worker_sites = s;
+}
+
 int worker_init(struct worker *w, int id, const struct config *cfg,
-		const struct worker_listener *ls, int nls, const struct path_root *root,
-		const struct own_file *own, const struct auth *auth, struct file_cache *cache)
+		const struct worker_listener *ls, int nls, struct site_set *sites,
+		const struct own_file *own, struct file_cache *cache)
 {
 	struct epoll_event ev;
 
@@ -73,10 +97,12 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 		return -ENOMEM;
 	if ((cfg->sendfile != SENDFILE_ON || cfg->tls_cert) && !(w->copy_buf = malloc(WORKER_COPY_BUF)))
 		return -ENOMEM;
-	w->serve.cfg = cfg;
-	w->serve.root = root;
+	w->sites = site_set_ref(sites);
+	w->serve.cfg = sites->sites[0].cfg;
+	w->serve.root = &sites->sites[0].root;
+	w->serve.site = &sites->sites[0];
 	w->serve.own = own;
-	w->serve.auth = auth;
+	w->serve.auth = sites->sites[0].auth;
 	w->serve.cache = cache;
 	if (id == 0 && file_cache_enabled(cache))
 		w->metrics.cache = cache; /* one cache: counted once */
@@ -284,7 +310,10 @@ void *worker_run(void *arg)
 	struct worker *w = arg;
 	struct epoll_event events[MAX_EVENTS];
 
+	worker_sites = w->sites;
 	for (;;) {
+		if (atomic_load_explicit(&w->next_sites, memory_order_relaxed))
+			take_reload(w);
 		int timeout = w->stopping || w->accept_paused_ms ? 100 : 1000;
 		if (w->log.len && timeout > LOG_FLUSH_MS)
 			timeout = LOG_FLUSH_MS;
@@ -367,4 +396,7 @@ void worker_destroy(struct worker *w)
 	free(w->copy_buf);
 	auth_cache_clear(&w->serve.auth_cache);
 	free(w->headers);
+	site_set_unref(atomic_exchange(&w->next_sites, NULL));
+	site_set_unref(w->sites);
+	w->sites = NULL;
 }

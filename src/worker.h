@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "serve.h"
+#include "site.h"
 
 struct conn;
 struct conn_io;
@@ -75,6 +76,9 @@ struct worker {
 
 	char *copy_buf; /* WORKER_COPY_BUF bytes unless --sendfile on */
 
+	struct site_set *sites;                 /* the configuration new connections get */
+	_Atomic(struct site_set *) next_sites;  /* a reloaded one, handed over by main */
+
 	struct serve_ctx serve;
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
 	struct access_log log;
@@ -87,8 +91,16 @@ extern atomic_uint worker_conn_count;
 /* Prepares w (epoll set, wake eventfd, buffers); the nls listening
  * sockets in ls are adopted. Returns 0 or -errno. */
 int worker_init(struct worker *w, int id, const struct config *cfg,
-		const struct worker_listener *ls, int nls, const struct path_root *root,
-		const struct own_file *own, const struct auth *auth, struct file_cache *cache);
+		const struct worker_listener *ls, int nls, struct site_set *sites,
+		const struct own_file *own, struct file_cache *cache);
+
+/* Hands a reloaded configuration (one reference, taken over) to w: the
+ * loop swaps it in at its next turn; connections keep the one they
+ * started with. Any thread. */
+void worker_reload(struct worker *w, struct site_set *sites);
+
+/* The set of the worker running on this thread (for TLS SNI), or NULL. */
+extern _Thread_local struct site_set *worker_sites;
 
 /* The pool's done callback for jobs a connection waits on (any thread):
  * queues the job for its worker and wakes that loop. */

@@ -24,6 +24,11 @@ def test_install_and_uninstall_under_destdir():
         "usr/lib/systemd/system/tern.service": 0o644,
         "usr/lib/systemd/system/tern.socket": 0o644,
         "etc/logrotate.d/tern": 0o644,
+        "usr/bin/tern-acme-hook": 0o755,
+        "usr/bin/tern-acme-renew": 0o755,
+        "usr/lib/systemd/system/tern-acme.service": 0o644,
+        "usr/lib/systemd/system/tern-acme.timer": 0o644,
+        "etc/tern/tern.yaml.example": 0o644,
     }
     for rel, mode in files.items():
         path = os.path.join(dest, rel)
@@ -36,6 +41,12 @@ def test_install_and_uninstall_under_destdir():
     unit = lib.read_text(os.path.join(dest, "usr/lib/systemd/system/tern.service"))
     assert "ExecStart=/usr/bin/tern " in unit and "@BINDIR@" not in unit, unit
     assert "Type=notify" in unit
+    acme = lib.read_text(os.path.join(dest, "usr/lib/systemd/system/tern-acme.service"))
+    assert "/usr/bin/tern-acme-renew" in acme and "@BINDIR@" not in acme, acme
+    # The example configuration is one the installed server accepts.
+    chk = subprocess.run([os.path.join(dest, "usr/bin/tern"), "--help"], capture_output=True,
+                         text=True, timeout=10)
+    assert "--config" in chk.stdout, chk
     make("uninstall", f"DESTDIR={dest}", "PREFIX=/usr")
     for rel in files:
         assert not os.path.exists(os.path.join(dest, rel)), f"{rel} left by uninstall"
