@@ -229,6 +229,9 @@ static int on_proxy(struct worker *w, struct conn *c)
 		return STEP_CLOSE;
 	}
 	if (len == 0) {
+		/* A peer that ended its side will never complete the header. */
+		if (c->flags & CONN_PEER_SHUT)
+			return STEP_CLOSE;
 		c->flags &= ~CONN_READABLE;
 		return STEP_WAIT;
 	}

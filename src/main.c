@@ -280,15 +280,16 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg,
 	for (unsigned i = 0; i < sites->n; i++) {
 		const struct config *sc = sites->sites[i].cfg;
 		sandbox_allow_fd(sb, sites->sites[i].root.fd, SANDBOX_READ);
-		sandbox_allow(sb, sc->auth_file, SANDBOX_READ);
+		/* Files read again at a reload are allowed by directory: tools
+		 * replace them by renaming a new file over the old. */
+		sandbox_allow(sb, sc->auth_file, SANDBOX_READ_DIR_OF);
 		sandbox_allow(sb, sc->tls_cert, SANDBOX_READ_DIR_OF);
 		sandbox_allow(sb, sc->tls_key, SANDBOX_READ_DIR_OF);
 		const struct config_site *cs = cfg->nsites ? &cfg->sites[i] : NULL;
 		for (unsigned j = 0; cs && j < cs->nrules; j++)
-			sandbox_allow(sb, cs->rules[j].auth_file, SANDBOX_READ);
+			sandbox_allow(sb, cs->rules[j].auth_file, SANDBOX_READ_DIR_OF);
 	}
-	/* Read again on SIGHUP. */
-	sandbox_allow(sb, cfg->config_file, SANDBOX_READ);
+	sandbox_allow(sb, cfg->config_file, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->acme_challenge, SANDBOX_READ);
 	/* The directories of the logs and the pid file are writable (files
 	 * are created there on rotation and upgrade, removed at stop), never
@@ -313,7 +314,7 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg,
 	sandbox_allow(sb, cfg->tls_cert, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->tls_key, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->mime_types, SANDBOX_READ);
-	sandbox_allow(sb, cfg->auth_file, SANDBOX_READ);
+	sandbox_allow(sb, cfg->auth_file, SANDBOX_READ_DIR_OF);
 	char *ssl_conf = tls_config_file();
 	if (ssl_conf) {
 		sandbox_allow(sb, ssl_conf, SANDBOX_READ);
@@ -575,6 +576,15 @@ int main(int argc, char **argv)
 	if (site_set_build(&sites, &cfg, 0, err, sizeof err) < 0)
 		fail("%s", err);
 	boot = site_set_ref(sites);
+	/* What start-up messages say is served: the root, or the sites. */
+	char served[4200];
+	if (cfg.nsites)
+		snprintf(served, sizeof served, "%u site%s (%s%s) from %s", cfg.nsites,
+			 cfg.nsites == 1 ? "" : "s",
+			 cfg.sites[0].nhosts ? cfg.sites[0].hosts[0] : "default",
+			 cfg.nsites > 1 ? ", ..." : "", cfg.config_file);
+	else
+		snprintf(served, sizeof served, "%s", cfg.root);
 	acme_open(&cfg);
 	tls_sni(sni_select);
 
@@ -673,12 +683,12 @@ int main(int argc, char **argv)
 	 * log (a file, a pipe, a journal) and --verbose get the detail. */
 	bool terse = !cfg.daemon && !cfg.verbose && log_error_fd() >= 0 && isatty(log_error_fd());
 	if (terse) {
-		log_msg(LOG_INFO, "serving %s at %s", cfg.root, url[0] ? url : ls.where);
+		log_msg(LOG_INFO, "serving %s at %s", served, url[0] ? url : ls.where);
 		if (more_urls[0])
 			log_msg(LOG_INFO, "also at %s", more_urls);
 	} else {
 		log_msg(LOG_INFO, "%s serving %s on %s%s%s (%d thread%s, PID %ld)", SERVER_SOFTWARE,
-			cfg.root, ls.where, url[0] ? ", open " : "", url, cfg.threads,
+			served, ls.where, url[0] ? ", open " : "", url, cfg.threads,
 			cfg.threads == 1 ? "" : "s", (long)getpid());
 		if (more_urls[0])
 			log_msg(LOG_INFO, "also at %s", more_urls);
@@ -711,13 +721,13 @@ int main(int argc, char **argv)
 	if (committed < 0)
 		fail("cannot write pid file %s: %s", cfg.pid_file, strerror(-committed));
 	if (report_fd >= 0) {
-		char msg[512];
+		char msg[4800];
 		if (replacing)
 			snprintf(msg, sizeof msg, "%ld", (long)getpid());
 		else
 			snprintf(msg, sizeof msg,
 				 "%s: running as a daemon with PID %ld, serving %s at %s",
-				 config_program, (long)getpid(), cfg.root, url[0] ? url : ls.where);
+				 config_program, (long)getpid(), served, url[0] ? url : ls.where);
 		daemon_report(report_fd, true, msg);
 		report_fd = -1;
 	}

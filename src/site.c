@@ -281,7 +281,8 @@ static const struct site_host *lookup(const struct site_host *t, unsigned n, con
 	return NULL;
 }
 
-static const struct site *by_name(const struct site_set *s, const char *name, size_t len)
+static const struct site *by_name(const struct site_set *s, const char *name, size_t len,
+				  bool fallback)
 {
 	if (s->cfg.nsites == 0)
 		return &s->sites[0];
@@ -294,7 +295,7 @@ static const struct site *by_name(const struct site_set *s, const char *name, si
 	}
 	if (h)
 		return &s->sites[h->site];
-	return s->def >= 0 ? &s->sites[s->def] : NULL;
+	return fallback && s->def >= 0 ? &s->sites[s->def] : NULL;
 }
 
 /* Lower case, without the port and a trailing dot; NULL when it cannot
@@ -327,12 +328,16 @@ const struct site *site_find(const struct site_set *s, struct slice host)
 	if (s->cfg.nsites == 0)
 		return &s->sites[0];
 	size_t len = host_key(host, key, sizeof key);
-	return by_name(s, key, len);
+	return by_name(s, key, len, true);
 }
 
 const struct site *site_find_name(const struct site_set *s, const char *name)
 {
-	return site_find(s, slice_make(name, strlen(name)));
+	char key[256];
+	if (s->cfg.nsites == 0)
+		return NULL;
+	size_t len = host_key(slice_make(name, strlen(name)), key, sizeof key);
+	return len ? by_name(s, key, len, false) : NULL;
 }
 
 struct site_set *site_set_ref(struct site_set *s)

@@ -70,8 +70,8 @@ void site_base_cert(const char *cert);
  * label), then the default site; NULL when none answers (421). */
 const struct site *site_find(const struct site_set *s, struct slice host);
 
-/* The site a TLS client names (SNI), for its certificate; NULL: the
- * default certificate. */
+/* The site a TLS client names (SNI) by an exact or wildcard name, for
+ * its certificate; NULL (the port's certificate) for any other name. */
 const struct site *site_find_name(const struct site_set *s, const char *name);
 
 struct site_set *site_set_ref(struct site_set *s);

@@ -9,9 +9,7 @@ old one, an invalid file or a new port changes nothing that it must not.
 
     python3 tests/run_integration.py --server bin/server -k test_config_file"""
 import os
-import re
 import signal
-import socket
 import sys
 
 import conflib as cl
@@ -390,6 +388,13 @@ sites:
 {b}"""
 
 
+def send_plain(port):
+    """Status of a GET without a PROXY header (0: closed unanswered)."""
+    data = lib.exchange(port, b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+    r, _ = lib.read_response(data)
+    return r.status if r else 0
+
+
 def reload_tree():
     return lib.make_site({"a/index.html": b"A\n", "a/bsite/index.html": b"B\n",
                           "outside/index.html": b"O\n"})
@@ -519,3 +524,56 @@ def test_sighup_port_change_needs_sigusr2():
         cl.wait_until(lambda: version_of(p1)[0] == "2", 5, "the rest of the reload")
         assert version_of(p1, "b.test") == (None, b"B\n")
         assert cl.not_listening(p2), "the new port opened without SIGUSR2"
+        # Back to the old port, and the PROXY protocol switched on: also
+        # reported, not applied (a request without a PROXY header works).
+        cl.write(conf, f"port: {p1}\naddr: 127.0.0.1\nlog-file: {cl.q(log)}\n"
+                 "proxy-protocol: true\n" + reload_sites(T, 3, True))
+        s.proc.send_signal(signal.SIGHUP)
+        cl.wait_until(lambda: version_of(p1)[0] == "3", 5, "the third reload")
+        cl.wait_until(lambda: lib.read_text(log).count("SIGUSR2") >= 2, 5,
+                      "a second SIGUSR2 notice")
+        assert send_plain(p1) == 200, "proxy-protocol applied by a reload"
+        assert version_of(p1, "b.test") == (None, b"B\n")
+
+
+def test_sighup_after_password_files_were_replaced():
+    """A site's auth-file and a rule's auth-file replaced by rename, then
+    SIGHUP: the new passwords apply, the old ones no longer."""
+    cl.need_config()
+    assert "basic-auth" in fl.features(), "basic-auth not compiled in (server -V)"
+    root = lib.make_site({"index.html": INDEX, "admin/x.txt": b"x\n"})
+    other = lib.make_site({"index.html": b"<p>locked</p>\n"})
+    d = lib.tempdir()
+    site_htp, rule_htp = os.path.join(d, "site.htpasswd"), os.path.join(d, "rule.htpasswd")
+    cl.write(site_htp, f"old:{fl.crypt_hash('Old-Pa55word', 'sha512')}\n")
+    cl.write(rule_htp, f"old:{fl.crypt_hash('Old-Pa55word', 'sha512')}\n")
+    conf = cl.config(f"""sites:
+  - hosts: open.test
+    default: true
+    root: {cl.q(root)}
+    rules:
+      - match: /admin/**
+        auth-file: {cl.q(rule_htp)}
+  - hosts: locked.test
+    root: {cl.q(other)}
+    auth-file: {cl.q(site_htp)}
+""")
+    old = {"Authorization": fl.basic("old", "Old-Pa55word")}
+    new = {"Authorization": fl.basic("new", "New-Pa55word")}
+    with cl.ConfServer(conf) as s:
+        assert cl.get(s.port, "/admin/x.txt", "open.test", old).status == 200
+        assert cl.get(s.port, "/", "locked.test", old).status == 200
+        assert cl.get(s.port, "/", "locked.test", new).status == 401
+        for path in (site_htp, rule_htp):
+            cl.write(path + ".new", f"new:{fl.crypt_hash('New-Pa55word', 'sha512')}\n")
+            os.replace(path + ".new", path)
+        s.proc.send_signal(signal.SIGHUP)
+        try:
+            cl.wait_until(lambda: cl.get(s.port, "/", "locked.test", new).status == 200, 5,
+                          "the new site password")
+        except AssertionError:
+            errors = [l for l in s.log_text().splitlines() if "[error]" in l]
+            raise AssertionError(f"replaced password files not reloaded: {errors}")
+        assert cl.get(s.port, "/", "locked.test", old).status == 401
+        assert cl.get(s.port, "/admin/x.txt", "open.test", new).status == 200
+        assert cl.get(s.port, "/admin/x.txt", "open.test", old).status == 401

@@ -14,7 +14,6 @@ import struct
 import time
 
 import conflib as cl
-import featlib as fl
 import h2lib as h
 import lib
 

@@ -29,6 +29,7 @@ def rules_site():
         "assets/app.js": b"console.log(1)\n", "f.pdf": b"%PDF-1.4\n", "deep/er/g.pdf": b"%PDF g\n",
         "hdr/file.txt": b"hdr file\n", "docs/one.txt": b"1\n", "docs/private/p.txt": b"p\n",
         "listed/l.txt": b"l\n", "listed/nolist/n.txt": b"n\n", "api/data.json": b"{}\n",
+        "api/v2/x.json": b"{}\n",
         "star/a.txt": b"sa\n", "star/sub/a.txt": b"ssa\n", "q/ab.txt": b"ab\n",
         "q/abc.txt": b"abc\n", "guarded/g.txt": b"guarded\n", "first/f.txt": b"f\n",
     })
@@ -99,6 +100,8 @@ sites:
         list: false
       - match: /api/**
         cors: "https://app.test"
+      - match: /api/v2/**
+        cors: "https://v2.test"
       - match: /star/*.txt
         headers:
           set: {{ X-Star: "yes" }}
@@ -307,6 +310,8 @@ def test_path_list_and_cors():
         r = get(s, "/api/data.json", {"Origin": "https://app.test"})
         assert r.status == 200 and r.header("access-control-allow-origin") == "https://app.test", \
             r.raw_head
+        r = get(s, "/api/v2/x.json", {"Origin": "https://v2.test"})  # the last one wins
+        assert r.header("access-control-allow-origin") == "https://v2.test", r.raw_head
         r = get(s, "/a.txt", {"Origin": "https://app.test"})
         assert r.header("access-control-allow-origin") is None, r.raw_head
 
@@ -383,6 +388,26 @@ def test_netlify_redirects():
         assert r.status == 200 and r.body == b"<p>exists</p>\n"
         r = get(s, "/")
         assert r.status == 200 and r.body == NL_INDEX
+
+
+def test_config_rules_come_before_redirects_file():
+    cl.need_config()
+    root = netlify_site()
+    conf = cl.config(f"""sites:
+  - hosts: n.test
+    default: true
+    netlify: true
+    root: {cl.q(root)}
+    rules:
+      - match: /blog/**
+        redirect: /from-config/$1
+        status: 307
+""")
+    with cl.ConfServer(conf) as s:
+        r = get(s, "/blog/a/b")
+        assert r.status == 307 and r.header("location") == "/from-config/a/b", r.raw_head
+        r = get(s, "/old-page")  # the file's rules still apply elsewhere
+        assert r.status == 301 and r.header("location") == "/exists.html", r.raw_head
 
 
 def test_netlify_headers():

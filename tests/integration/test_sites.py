@@ -8,9 +8,6 @@ entries that never cross sites, a certificate per site chosen by SNI
     python3 tests/run_integration.py --server bin/server -k test_sites"""
 import os
 import signal
-import socket
-import ssl
-import subprocess
 
 import conflib as cl
 import featlib as fl
@@ -39,7 +36,7 @@ def routing_conf(a, w, b, d, default=True):
     dflt = "    default: true\n" if default else ""
     return f"""header: ["X-Top: 1"]
 sites:
-  - hosts: [a.example.test, www.a.example.test]
+  - hosts: [a.example.test, WWW.A.Example.test]
     root: {cl.q(a)}
   - hosts: "*.example.test"
     root: {cl.q(w)}
@@ -77,6 +74,17 @@ def test_routing_by_host():
         # No Host (HTTP/1.0) goes to the default site.
         r = lib.request(s.port, "/", version="1.0", headers={"Host": None})
         assert r.status == 200 and r.body == page("D"), r.raw_head
+
+
+def test_start_up_line_names_what_is_served():
+    """With sites: there is no top-level root; the start-up line must not
+    print a null one."""
+    cl.need_config()
+    conf = cl.config(routing_conf(*roots()))
+    with cl.ConfServer(conf) as s:
+        start = cl.wait_until(lambda: [l for l in s.log_text().splitlines() if " serving " in l],
+                              5, "the start-up line")
+        assert "(null)" not in start[0], start
 
 
 def test_421_without_a_default_site():
