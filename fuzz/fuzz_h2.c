@@ -747,7 +747,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	atomic_fetch_add(&worker_conn_count, 1); /* as accept_batch counts it */
 	turn_begin();
-	struct conn *c = conn_open(&w, sv[0], (struct sockaddr *)&sa, LISTEN_HTTP);
+	struct conn *c = conn_open(&w, sv[0], (struct sockaddr *)&sa, LISTEN_HTTP, false);
 	turn_end();
 	if (!c) {
 		atomic_fetch_sub(&worker_conn_count, 1);

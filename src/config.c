@@ -66,6 +66,7 @@ enum {
 	OPT_ACME_CHALLENGE,
 	OPT_TRUSTED_PROXIES,
 	OPT_PROXY_PROTOCOL,
+	OPT_LISTEN,
 	OPT_MAX, /* bound of the option codes */
 };
 
@@ -124,6 +125,7 @@ static const struct option options[] = {
 	{ "acme-challenge", required_argument, NULL, OPT_ACME_CHALLENGE },
 	{ "trusted-proxies", required_argument, NULL, OPT_TRUSTED_PROXIES },
 	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -152,6 +154,8 @@ static void usage(FILE *out)
 		"      --trusted-proxies LIST  take the client address from X-Forwarded-For or\n"
 		"                            X-Real-IP of these peers (\"10.0.0.0/8, ::1\")\n"
 		"      --proxy-protocol      every connection starts with a PROXY v1/v2 header\n"
+		"      --listen SPEC         one more listener, repeatable: [ADDR:]PORT or\n"
+		"                            unix:PATH, then ,tls and/or ,proxy-protocol\n"
 		"      --unix-socket PATH    listen on a unix socket instead of TCP\n"
 		"      --unix-socket-mode MODE  its permissions, octal (default 660)\n"
 		"  -t, --threads N           event-loop threads (default: online CPUs)\n"
@@ -371,6 +375,69 @@ static int set_trusted(struct parser *p, const char *arg)
 	if (!*arg || !valid_value(arg))
 		return fail(p, CONFIG_ERR_USAGE, "invalid --trusted-proxies '%s'", arg);
 	p->c->trusted_proxies = arg;
+	return 0;
+}
+
+/* --listen [ADDR:]PORT|[V6]:PORT|unix:PATH[,tls][,proxy-protocol] */
+static int add_listen(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	if (p->from_cli && !p->cli_listen) {
+		p->cli_listen = true; /* the command line's list replaces the file's */
+		c->nlistens = 0;
+	}
+	if (c->nlistens == CONFIG_LISTEN_MAX)
+		return fail(p, CONFIG_ERR_USAGE, "at most %d --listen", CONFIG_LISTEN_MAX);
+	struct config_listen l = { .spec = arg };
+	size_t n = strcspn(arg, ",");
+	char *where = config_strndup(p, arg, n);
+	if (!where)
+		return no_memory(p);
+	for (const char *f = arg + n; *f;) {
+		f++;
+		size_t k = strcspn(f, ",");
+		if (k == 3 && strncmp(f, "tls", 3) == 0)
+			l.tls = true;
+		else if (k == 14 && strncmp(f, "proxy-protocol", 14) == 0)
+			l.proxy = true;
+		else
+			return fail(p, CONFIG_ERR_USAGE,
+				    "--listen '%s': unknown flag '%.*s' (tls, proxy-protocol)", arg,
+				    (int)k, f);
+		f += k;
+	}
+	if (strncmp(where, "unix:", 5) == 0) {
+		if (!where[5] || l.tls)
+			return fail(p, CONFIG_ERR_USAGE,
+				    "--listen '%s': unix:PATH, without tls", arg);
+		l.unix_path = where + 5;
+	} else {
+		char *colon = strrchr(where, ':');
+		const char *port = colon ? colon + 1 : where;
+		if (colon) {
+			*colon = '\0';
+			l.addr = where;
+			size_t al = strlen(where);
+			if (al >= 2 && where[0] == '[' && where[al - 1] == ']') {
+				where[al - 1] = '\0';
+				l.addr = where + 1;
+			}
+			if (!*l.addr)
+				return fail(p, CONFIG_ERR_USAGE, "--listen '%s': empty address", arg);
+		}
+		unsigned long v;
+		int rc = parse_num(p, port, "--listen port", 1, 65535, &v);
+		if (rc)
+			return rc;
+		l.port = (int)v;
+	}
+	struct config_listen *a = config_alloc(p, (c->nlistens + 1) * sizeof *a);
+	if (!a)
+		return no_memory(p);
+	if (c->nlistens)
+		memcpy(a, c->listens, c->nlistens * sizeof *a);
+	a[c->nlistens++] = l;
+	c->listens = a;
 	return 0;
 }
 
@@ -657,6 +724,7 @@ int config_apply(struct parser *p, int opt, const char *arg)
 		c->acme_challenge = arg;
 		break;
 	case OPT_TRUSTED_PROXIES: return set_trusted(p, arg);
+	case OPT_LISTEN: return add_listen(p, arg);
 	case 'h': return CONFIG_HELP;
 	case 'V': return CONFIG_VERSION;
 	default: return fail(p, CONFIG_ERR_OPTION, "unknown option");
@@ -744,6 +812,10 @@ int config_parse_args(int argc, char **argv, struct config *c, char *err, size_t
 		rc = finish(&p);
 	if (rc == 0 && doc)
 		rc = config_file_sites(&p, doc);
+	for (unsigned i = 0; rc == 0 && i < c->nlistens; i++)
+		if (c->listens[i].tls && !c->tls_cert)
+			rc = fail(&p, CONFIG_ERR_USAGE, "--listen '%s' needs a certificate (--tls-cert)",
+				  c->listens[i].spec);
 	config_file_free(doc);
 	if (rc == 0 && c->check_config)
 		rc = CONFIG_CHECKED;
@@ -905,6 +977,13 @@ void config_print(const struct config *c, FILE *out)
 	if (c->redirect_port)
 		fprintf(out, "redirect-http: \"%d\"\n", c->redirect_port);
 	fprintf(out, "proxy-protocol: %s\n", c->proxy_protocol ? "true" : "false");
+	if (c->nlistens)
+		fprintf(out, "listen:\n");
+	for (unsigned i = 0; i < c->nlistens; i++) {
+		fprintf(out, "  - ");
+		put_str(out, c->listens[i].spec);
+		fputc('\n', out);
+	}
 	put_key(out, "", "trusted-proxies", c->trusted_proxies);
 	put_key(out, "", "acme-challenge", c->acme_challenge);
 	fprintf(out, "threads: \"%d\"\n", c->threads);

@@ -23,6 +23,17 @@ enum config_sendfile {
 struct config_site;
 struct config_mem;
 
+/* A listener besides the main port (--listen SPEC, repeatable). */
+#define CONFIG_LISTEN_MAX 8
+struct config_listen {
+	const char *spec;      /* as given, for messages */
+	const char *addr;      /* NULL: all interfaces */
+	int port;              /* TCP port, or 0 with unix_path */
+	const char *unix_path; /* a unix socket, or NULL */
+	bool tls;              /* HTTPS with the server's certificates */
+	bool proxy;            /* PROXY protocol header required */
+};
+
 struct config {
 	const char *root;      /* canonical absolute path of the document root */
 	const char *addr;      /* bind address, NULL: all interfaces */
@@ -76,6 +87,8 @@ struct config {
 	const char *acme_challenge; /* directory answering /.well-known/acme-challenge/ */
 	const char *trusted_proxies; /* CIDR list whose X-Forwarded-For is believed */
 	bool proxy_protocol;       /* the port expects a PROXY protocol header first */
+	struct config_listen *listens; /* more listeners, or NULL */
+	unsigned nlistens;
 	struct config_site *sites; /* from the config file's sites:, or NULL */
 	unsigned nsites;
 	struct config_mem *mem;    /* everything config.c allocated, freed together */

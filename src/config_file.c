@@ -106,7 +106,8 @@ static int apply_key(struct parser *p, const char *file, const node *k, const no
 		rc = config_apply_switch(p, opt, on);
 		return rc ? at(p, file, v, rc) : 0;
 	}
-	if (v->kind == YAML_DOC_SEQ && (opt == 'H' || strcmp(k->str, "index") == 0)) {
+	if (v->kind == YAML_DOC_SEQ &&
+	    (opt == 'H' || strcmp(k->str, "index") == 0 || strcmp(k->str, "listen") == 0)) {
 		for (size_t i = 0; i < v->n; i++) {
 			const node *it = &v->vals[i];
 			if (want_scalar(p, file, k->str, it))

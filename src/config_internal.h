@@ -19,7 +19,7 @@ struct parser {
 	bool root_given;     /* -d DIR or DIR: not the default ./web */
 	bool pid_given;
 	bool from_cli;       /* applying the command line (else the file) */
-	bool cli_index, cli_header; /* the command line replaced the file's lists */
+	bool cli_index, cli_header, cli_listen; /* the command line replaced the file's lists */
 	const char *root;    /* the document root to resolve */
 	unsigned file_sites; /* the file has sites: no default ./web root */
 	bool cli[CONFIG_OPT_MAX]; /* options the command line gave: they win */

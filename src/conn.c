@@ -151,7 +151,7 @@ static void release_if_idle(struct worker *w, struct conn *c)
 }
 
 struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
-		       enum worker_listen_kind kind)
+		       enum worker_listen_kind kind, bool proxy)
 {
 	struct conn *c = w->free_conns;
 	if (c)
@@ -178,7 +178,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 	} else if (kind == LISTEN_REDIRECT) {
 		c->flags |= CONN_REDIRECT;
 	}
-	if (w->cfg->proxy_protocol && sa->sa_family != AF_UNIX) {
+	if (proxy && sa->sa_family != AF_UNIX) {
 		/* The load balancer's header comes before TLS or HTTP. */
 		c->after_proxy = c->state;
 		c->state = CONN_PROXY;
@@ -310,14 +310,22 @@ static void forwarded_client(struct worker *w, struct conn *c, const struct http
 	if (!trusted_contains(t, peer))
 		return;
 	struct slice xff[32], real = { NULL, 0 };
-	size_t n = 0;
+	size_t n = 0, nreal = 0;
 	for (size_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
-		if (slice_eq_ci(f->name, "x-forwarded-for") && n < 32)
+		if (slice_eq_ci(f->name, "x-forwarded-for")) {
+			/* The rightmost fields are our proxies': more than fit,
+			 * and none is believed rather than the client's own. */
+			if (n == 32)
+				return;
 			xff[n++] = f->value;
-		else if (slice_eq_ci(f->name, "x-real-ip"))
+		} else if (slice_eq_ci(f->name, "x-real-ip")) {
 			real = f->value;
+			nreal++;
+		}
 	}
+	if (nreal > 1)
+		real = (struct slice){ NULL, 0 }; /* ambiguous: the peer stays */
 	if (!trusted_client(t, peer, xff, n, real, out))
 		return;
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

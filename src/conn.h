@@ -83,9 +83,10 @@ struct conn {
 /* Sets up a connection for an accepted socket and runs it at once: the
  * listening socket uses TCP_DEFER_ACCEPT, so the request is usually there
  * already, and a connection answered and closed in one go never enters the
- * epoll set. Returns NULL (and closes fd) when memory is short. */
+ * epoll set. proxy: a PROXY protocol header comes first. Returns NULL
+ * (and closes fd) when memory is short. */
 struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
-		       enum worker_listen_kind kind);
+		       enum worker_listen_kind kind, bool proxy);
 
 /* recv(2), or a TLS read: > 0 bytes, 0 at the end, -1 with errno (EAGAIN:
  * wait for readiness). */

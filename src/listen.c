@@ -255,6 +255,13 @@ static void finish_set(struct listen_set *set, int threads, int tcp)
 int listen_inherit(struct listen_set *set, struct listen_set *redirect, int threads, char *err,
 		   size_t cap)
 {
+	return listen_inherit_all(set, redirect, NULL, 0, threads, err, cap);
+}
+
+int listen_inherit_all(struct listen_set *set, struct listen_set *redirect,
+		       struct listen_set *extra, int nextra, int threads, char *err, size_t cap)
+{
+	int xtcp[LISTEN_EXTRA_MAX] = { 0 };
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
 	if (!pid_s || !fds_s || strtol(pid_s, NULL, 10) != (long)getpid())
@@ -281,9 +288,22 @@ int listen_inherit(struct listen_set *set, struct listen_set *redirect, int thre
 			nm = (nm = strchr(nm, ':')) ? nm + 1 : NULL;
 		bool is_redirect = nm && strncmp(nm, "redirect", 8) == 0 && (nm[8] == ':' || !nm[8]);
 		struct listen_set *to = is_redirect ? redirect : set;
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		int x = -1;
+		if (nm && strncmp(nm, "extra", 5) == 0 && nm[5] >= '0' && nm[5] <= '9' &&
+		    (nm[6] == ':' || !nm[6]) && nm[5] - '0' < nextra && nm[5] - '0' < LISTEN_EXTRA_MAX) {
+			x = nm[5] - '0';
+			to = &extra[x];
+		}
+		bool tcp_fd = getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+			      (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+		if (tcp_fd && x >= 0)
+			xtcp[x]++;
+		else if (tcp_fd)
 			tcp[is_redirect]++;
+		if (to->n >= LISTEN_MAX) {
+			snprintf(err, cap, "too many inherited sockets for one listener");
+			return -1;
+		}
 		int fl = fcntl(fd, F_GETFL);
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -294,6 +314,8 @@ int listen_inherit(struct listen_set *set, struct listen_set *redirect, int thre
 	unsetenv("LISTEN_FDNAMES");
 	finish_set(set, threads, tcp[0]);
 	finish_set(redirect, threads, tcp[1]);
+	for (int x = 0; x < nextra; x++)
+		finish_set(&extra[x], threads, xtcp[x]);
 	return n > 0 ? (int)n : 0;
 }
 

@@ -9,6 +9,7 @@
 
 #define LISTEN_MAX 256
 #define LISTEN_FDS_START 3
+#define LISTEN_EXTRA_MAX 8 /* --listen listeners (CONFIG_LISTEN_MAX) */
 
 struct listen_set {
 	int fds[LISTEN_MAX];
@@ -37,6 +38,11 @@ int listen_open_unix(struct listen_set *s, const char *path, unsigned mode, char
  * -1 with a message when a passed descriptor is not a listening socket. */
 int listen_inherit(struct listen_set *s, struct listen_set *redirect, int threads, char *err,
 		   size_t cap);
+
+/* The same, where sockets named "extraN" (N below nextra) go to
+ * extra[N]: the --listen listeners a server being replaced hands over. */
+int listen_inherit_all(struct listen_set *s, struct listen_set *redirect,
+		       struct listen_set *extra, int nextra, int threads, char *err, size_t cap);
 
 /* The descriptors thread i waits on: its own, or duplicates of the shared
  * ones. Returns how many were written to fds (at most cap), or -errno. */

@@ -311,6 +311,8 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg,
 	}
 	if (cfg->unix_socket)
 		sandbox_allow(sb, cfg->unix_socket, SANDBOX_WRITE);
+	for (unsigned i = 0; i < cfg->nlistens; i++)
+		sandbox_allow(sb, cfg->listens[i].unix_path, SANDBOX_WRITE);
 	sandbox_allow(sb, cfg->tls_cert, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->tls_key, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->mime_types, SANDBOX_READ);
@@ -351,18 +353,21 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg,
 
 /* Hands both sets of sockets to a new binary, naming the redirect ones. */
 static int start_upgrade(const char *exe, char **argv, const struct listen_set *ls,
-			 const struct listen_set *rs, bool sandboxed, pid_t *child, char *err,
-			 size_t cap)
+			 const struct listen_set *rs, const struct listen_set *xs, int nxs,
+			 bool sandboxed, pid_t *child, char *err, size_t cap)
 {
 	int fds[LISTEN_MAX], n = 0;
 	char names[LISTEN_MAX * 10] = "";
 	size_t w = 0;
-	for (int k = 0; k < 2; k++) {
-		const struct listen_set *set = k ? rs : ls;
+	for (int k = 0; k < 2 + nxs; k++) {
+		const struct listen_set *set = k == 0 ? ls : k == 1 ? rs : &xs[k - 2];
+		char name[16];
+		snprintf(name, sizeof name, "%s", k == 0 ? "server" : k == 1 ? "redirect" : "extra");
+		if (k >= 2)
+			snprintf(name, sizeof name, "extra%d", k - 2);
 		for (int i = 0; i < set->n && n < LISTEN_MAX; i++) {
 			fds[n++] = set->fds[i];
-			w += (size_t)snprintf(names + w, sizeof names - w, "%s%s", w ? ":" : "",
-					      k ? "redirect" : "server");
+			w += (size_t)snprintf(names + w, sizeof names - w, "%s%s", w ? ":" : "", name);
 		}
 	}
 	const char *extra[3];
@@ -480,6 +485,7 @@ int main(int argc, char **argv)
 	static struct own_file own[OWN_FILES_MAX];
 	struct log_file alog = { .fd = -1, .dirfd = -1 }, elog = { .fd = -1, .dirfd = -1 };
 	struct listen_set ls = { .n = 0 }, rs = { .n = 0 }; /* the server's, the redirect's */
+	static struct listen_set xs[LISTEN_EXTRA_MAX];          /* --listen */
 	struct privs privs;
 	char err[512];
 	int sigfd;
@@ -539,7 +545,8 @@ int main(int argc, char **argv)
 		fail("%s", err);
 	tls_offer_h2(cfg.http2 && h2_available());
 
-	int inherited = listen_inherit(&ls, &rs, cfg.threads, err, sizeof err);
+	int nxs = (int)cfg.nlistens;
+	int inherited = listen_inherit_all(&ls, &rs, xs, nxs, cfg.threads, err, sizeof err);
 	if (inherited < 0)
 		fail("%s", err);
 	if (inherited > 0 && ls.n == 0)
@@ -554,6 +561,22 @@ int main(int argc, char **argv)
 			fail("%s", err);
 	} else if (cfg.unix_socket && upgrade_flag(UPGRADE_ENV_UNIX_OWNED)) {
 		ls.unix_path = cfg.unix_socket; /* created by the server we replace */
+	}
+	/* More listeners (--listen): handed over by the server we replace, or
+	 * opened now. */
+	for (int k = 0; k < nxs; k++) {
+		const struct config_listen *l = &cfg.listens[k];
+		if (xs[k].n > 0) {
+			if (l->unix_path)
+				xs[k].unix_path = l->unix_path;
+			continue;
+		}
+		int rc = l->unix_path
+				 ? listen_open_unix(&xs[k], l->unix_path, cfg.unix_socket_mode, err, sizeof err)
+				 : listen_open(&xs[k], l->addr ? l->addr : cfg.addr, l->port, cfg.threads, err,
+					       sizeof err);
+		if (rc < 0)
+			fail("--listen %s: %s", l->spec, err);
 	}
 
 	if (inherited > 0 || cfg.port == 0) {
@@ -631,17 +654,20 @@ int main(int argc, char **argv)
 		struct worker_listener wl[WORKER_LISTEN_MAX];
 		int fds[WORKER_LISTEN_MAX], nwl = 0;
 		bool shared[WORKER_LISTEN_MAX];
-		const struct listen_set *sets[2] = { &ls, &rs };
-		for (int k = 0; k < 2; k++) {
-			enum worker_listen_kind kind = k ? LISTEN_REDIRECT
-						     : cfg.tls_cert ? LISTEN_HTTPS : LISTEN_HTTP;
-			int n = listen_for_thread(sets[k], i, fds, shared, WORKER_LISTEN_MAX - nwl);
+		for (int k = 0; k < 2 + nxs; k++) {
+			const struct listen_set *set = k == 0 ? &ls : k == 1 ? &rs : &xs[k - 2];
+			enum worker_listen_kind kind = k == 1		      ? LISTEN_REDIRECT
+						       : k == 0 ? (cfg.tls_cert ? LISTEN_HTTPS : LISTEN_HTTP)
+						       : cfg.listens[k - 2].tls ? LISTEN_HTTPS
+										: LISTEN_HTTP;
+			bool proxy = k < 2 ? cfg.proxy_protocol : cfg.listens[k - 2].proxy;
+			int n = listen_for_thread(set, i, fds, shared, WORKER_LISTEN_MAX - nwl);
 			if (n == -EMFILE)
 				fail("too many listening sockets (at most %d)", WORKER_LISTEN_MAX);
 			if (n < 0)
 				fail("cannot share the listening sockets: %s", strerror(-n));
 			for (int j = 0; j < n; j++)
-				wl[nwl++] = (struct worker_listener){ fds[j], shared[j], kind };
+				wl[nwl++] = (struct worker_listener){ fds[j], shared[j], proxy, kind };
 		}
 		int rc = worker_init(&workers[i], i, &cfg, wl, nwl, sites, own, &cache);
 		if (rc < 0)
@@ -686,12 +712,18 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "serving %s at %s", served, url[0] ? url : ls.where);
 		if (more_urls[0])
 			log_msg(LOG_INFO, "also at %s", more_urls);
+		for (int k = 0; k < nxs; k++)
+			log_msg(LOG_INFO, "also listening on %s", xs[k].where);
 	} else {
 		log_msg(LOG_INFO, "%s serving %s on %s%s%s (%d thread%s, PID %ld)", SERVER_SOFTWARE,
 			served, ls.where, url[0] ? ", open " : "", url, cfg.threads,
 			cfg.threads == 1 ? "" : "s", (long)getpid());
 		if (more_urls[0])
 			log_msg(LOG_INFO, "also at %s", more_urls);
+		for (int k = 0; k < nxs; k++)
+			log_msg(LOG_INFO, "also listening on %s%s%s (%s)", xs[k].where,
+				cfg.listens[k].tls ? ", TLS" : "",
+				cfg.listens[k].proxy ? ", PROXY protocol" : "", cfg.listens[k].spec);
 		log_msg(LOG_INFO,
 			"limits: %u connections, %u-byte heads, %u header fields, %llu-byte bodies; "
 			"timeouts: head %us, keep-alive %us, send %us, grace %us; descriptors %llu",
@@ -774,7 +806,7 @@ int main(int argc, char **argv)
 			else if (cfg.chroot)
 				log_msg(LOG_ERROR, "upgrade: not possible under --chroot "
 						   "(the binary is outside); restart instead");
-			else if ((upgrade_fd = start_upgrade(exe, argv, &ls, &rs,
+			else if ((upgrade_fd = start_upgrade(exe, argv, &ls, &rs, xs, nxs,
 							     cfg.sandbox, &upgrade_pid, err,
 							     sizeof err)) < 0)
 				log_msg(LOG_ERROR, "upgrade: %s", err);
@@ -815,6 +847,8 @@ int main(int argc, char **argv)
 				notify_send("STOPPING=1");
 			listen_close(&ls);
 			listen_close(&rs);
+			for (int k = 0; k < nxs; k++)
+				listen_close(&xs[k]);
 			for (int i = 0; i < cfg.threads; i++)
 				worker_stop(&workers[i], stops > 1);
 		}
@@ -840,6 +874,9 @@ int main(int argc, char **argv)
 	pidfile_release(&pidfile);
 	if (ls.unix_path && !upgrade_pid)
 		unlink(ls.unix_path);
+	for (int k = 0; k < nxs; k++)
+		if (xs[k].unix_path && !upgrade_pid)
+			unlink(xs[k].unix_path);
 	log_msg(LOG_INFO, "Stopped");
 	close(sigfd);
 	site_set_unref(sites);

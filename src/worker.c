@@ -218,7 +218,7 @@ static void accept_batch(struct worker *w, const struct worker_listener *l)
 			refuse(fd);
 			continue;
 		}
-		if (!conn_open(w, fd, (struct sockaddr *)&ss, l->kind))
+		if (!conn_open(w, fd, (struct sockaddr *)&ss, l->kind, l->proxy))
 			atomic_fetch_sub_explicit(&worker_conn_count, 1, memory_order_relaxed);
 	}
 }

@@ -36,6 +36,7 @@ enum worker_listen_kind {
 struct worker_listener {
 	int fd;
 	bool shared; /* other workers wait on it too: EPOLLEXCLUSIVE */
+	bool proxy;  /* connections start with a PROXY protocol header */
 	enum worker_listen_kind kind;
 };
 
