@@ -42,9 +42,9 @@ fuzz_src_fuzz_auth       := src/auth.c
 fuzz_src_fuzz_mime       := src/mime.c
 fuzz_src_fuzz_multipart  := src/http_multipart.c src/http_cond.c src/http_date.c src/http_parse.c
 fuzz_src_fuzz_config     := src/config.c src/config_file.c src/yaml_doc.c src/access_log.c \
-			    src/http_response.c src/tls.c src/h2.c
+			    src/http_response.c src/tls.c src/h2.c src/trusted.c
 fuzz_src_fuzz_yaml       := src/yaml_doc.c
-fuzz_src_fuzz_config_file := $(fuzz_src_fuzz_config) src/site.c src/rules.c src/trusted.c src/auth.c \
+fuzz_src_fuzz_config_file := $(fuzz_src_fuzz_config) src/site.c src/rules.c src/auth.c \
 			    src/log_file.c
 fuzz_src_fuzz_rules      := src/rules.c
 fuzz_src_fuzz_proxy      := src/proxy_proto.c src/trusted.c

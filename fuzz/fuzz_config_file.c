@@ -104,10 +104,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == CONFIG_ERR_FILE)
 		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0 || strstr(err, "config file"));
 
-	int rc2 = parse(path, &c2, err2);
-	FUZZ_CHECK(rc2 == rc && strcmp(err, err2) == 0);
-	if (rc2 == 0)
-		config_free(&c2);
+	/* The same file again gives the same answer (one input in eight: it
+	 * doubles the cost of an execution). */
+	int rc2;
+	if (size && (data[size - 1] & 7) == 0) {
+		rc2 = parse(path, &c2, err2);
+		FUZZ_CHECK(rc2 == rc && strcmp(err, err2) == 0);
+		if (rc2 == 0)
+			config_free(&c2);
+	}
 
 	if (rc == 0) {
 		check_sites(&c);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,9 @@ int auth_load(struct auth *a, const char *path, char *err, size_t err_cap)
 {
 	char line[1024];
 	unsigned lineno = 0;
+	static atomic_uint_fast64_t loads;
 	memset(a, 0, sizeof *a);
+	a->id = atomic_fetch_add(&loads, 1) + 1;
 #ifndef HAVE_CRYPT
 	snprintf(err, err_cap, "basic authentication is not available in this build (no libcrypt)");
 	(void)path;
@@ -192,12 +195,12 @@ static bool basic_value(struct slice *value)
 	       value->len <= 1024;
 }
 
-bool auth_cached(const struct auth_cache *cache, struct slice value)
+bool auth_cached(const struct auth_cache *cache, uint64_t owner, struct slice value)
 {
 	if (!basic_value(&value))
 		return false;
 	for (unsigned i = 0; i < AUTH_CACHE; i++)
-		if (cache->value[i] && cache->len[i] == value.len &&
+		if (cache->value[i] && cache->owner[i] == owner && cache->len[i] == value.len &&
 		    same_bytes(cache->value[i], value.ptr, value.len))
 			return true;
 	return false;
@@ -241,7 +244,7 @@ bool auth_verify(const struct auth *a, struct slice value)
 #endif
 }
 
-void auth_remember(struct auth_cache *cache, struct slice value)
+void auth_remember(struct auth_cache *cache, uint64_t owner, struct slice value)
 {
 	if (!basic_value(&value))
 		return;
@@ -251,6 +254,7 @@ void auth_remember(struct auth_cache *cache, struct slice value)
 		free(cache->value[k]);
 	}
 	cache->value[k] = malloc(value.len);
+	cache->owner[k] = owner;
 	if (cache->value[k]) {
 		memcpy(cache->value[k], value.ptr, value.len);
 		cache->len[k] = value.len;
@@ -259,11 +263,11 @@ void auth_remember(struct auth_cache *cache, struct slice value)
 
 bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value)
 {
-	if (auth_cached(cache, value))
+	if (auth_cached(cache, a->id, value))
 		return true;
 	if (!auth_verify(a, value))
 		return false;
-	auth_remember(cache, value);
+	auth_remember(cache, a->id, value);
 	return true;
 }
 

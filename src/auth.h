@@ -19,6 +19,7 @@ struct auth {
 	struct auth_user *users;
 	size_t n;
 	size_t dearest; /* the user whose hash costs most: unknown users pay it */
+	uint64_t id;    /* this load's own number, never reused: the cache's key */
 };
 
 #define AUTH_CACHE 16
@@ -28,6 +29,7 @@ struct auth {
 struct auth_cache {
 	char *value[AUTH_CACHE];
 	size_t len[AUTH_CACHE];
+	uint64_t owner[AUTH_CACHE]; /* the id of the users that verified it */
 	unsigned next;
 };
 
@@ -41,15 +43,16 @@ int auth_load(struct auth *a, const char *path, char *err, size_t err_cap);
  * auth_check = auth_cached, else auth_verify and auth_remember. */
 bool auth_check(const struct auth *a, struct auth_cache *cache, struct slice value);
 
-/* True if value was verified before on this thread: no hashing. */
-bool auth_cached(const struct auth_cache *cache, struct slice value);
+/* True if value was verified before on this thread against the users
+ * whose id is owner: no hashing. */
+bool auth_cached(const struct auth_cache *cache, uint64_t owner, struct slice value);
 
 /* The password check itself: one crypt_r, milliseconds for bcrypt (run it
  * off the event loop). An unknown user costs the same as a known one. */
 bool auth_verify(const struct auth *a, struct slice value);
 
-/* Remembers a verified value in this thread's cache. */
-void auth_remember(struct auth_cache *cache, struct slice value);
+/* Remembers a value verified against the users whose id is owner. */
+void auth_remember(struct auth_cache *cache, uint64_t owner, struct slice value);
 
 /* Repeated failures from one client address (16 bytes) are slowed down:
  * past AUTH_FAIL_FREE failures within AUTH_FAIL_WINDOW seconds, each

@@ -19,6 +19,7 @@
 #include "config_internal.h"
 #include "h2.h"
 #include "tls.h"
+#include "trusted.h"
 #include "version.h"
 #include "yaml_doc.h"
 
@@ -367,13 +368,19 @@ fail:
 		    strerror(errno));
 }
 
-static bool valid_value(const char *v);
-
-/* A list of addresses and networks; checked in full by the site layer. */
+/* A list of addresses and networks, checked here; the site layer builds
+ * the set the server uses from the same text. */
 static int set_trusted(struct parser *p, const char *arg)
 {
-	if (!*arg || !valid_value(arg))
-		return fail(p, CONFIG_ERR_USAGE, "invalid --trusted-proxies '%s'", arg);
+	struct trusted *t = trusted_new();
+	char msg[256];
+	if (!t)
+		return no_memory(p);
+	int rc = trusted_add(t, arg, msg, sizeof msg);
+	trusted_free(t);
+	if (rc < 0 || !*arg)
+		return fail(p, CONFIG_ERR_USAGE, "invalid --trusted-proxies: %s",
+			    rc < 0 ? msg : "an empty list");
 	p->c->trusted_proxies = arg;
 	return 0;
 }
@@ -968,12 +975,11 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out, "# the effective configuration%s%s\n", c->config_file ? " of " : "",
 		c->config_file ? c->config_file : "");
 	put_key(out, "", "addr", c->addr);
-	if (c->unix_socket) {
+	if (c->unix_socket)
 		put_key(out, "", "unix-socket", c->unix_socket);
-		fprintf(out, "unix-socket-mode: \"%o\"\n", c->unix_socket_mode);
-	} else {
+	else
 		fprintf(out, "port: \"%d\"\n", c->port);
-	}
+	fprintf(out, "unix-socket-mode: \"%o\"\n", c->unix_socket_mode);
 	if (c->redirect_port)
 		fprintf(out, "redirect-http: \"%d\"\n", c->redirect_port);
 	fprintf(out, "proxy-protocol: %s\n", c->proxy_protocol ? "true" : "false");
@@ -988,6 +994,7 @@ void config_print(const struct config *c, FILE *out)
 	put_key(out, "", "acme-challenge", c->acme_challenge);
 	fprintf(out, "threads: \"%d\"\n", c->threads);
 	fprintf(out, "daemon: %s\n", c->daemon ? "true" : "false");
+	fprintf(out, "verbose: %s\n", c->verbose ? "true" : "false");
 	put_key(out, "", "pid-file", c->pid_file);
 	put_key(out, "", "log-file", c->log_file);
 	put_key(out, "", "error-log", c->error_log);
@@ -1021,14 +1028,14 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out, "sites:\n");
 	for (unsigned i = 0; i < c->nsites; i++) {
 		const struct config_site *s = &c->sites[i];
-		fprintf(out, "  - hosts:\n");
+		fprintf(out, "  - default: %s\n", s->is_default ? "true" : "false");
+		if (s->nhosts)
+			fprintf(out, "    hosts:\n");
 		for (unsigned j = 0; j < s->nhosts; j++) {
 			fprintf(out, "      - ");
 			put_str(out, s->hosts[j]);
 			fputc('\n', out);
 		}
-		if (s->is_default)
-			fprintf(out, "    default: true\n");
 		if (s->netlify)
 			fprintf(out, "    netlify: true\n");
 		print_site_settings(&s->cfg, out, "    ");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config_internal.h"
+#include "http_response.h"
 #include "yaml_doc.h"
 
 #define CONFIG_FILE_MAX (1u << 20)
@@ -319,6 +320,10 @@ static int rule_headers(struct parser *p, const char *file, struct config_rule *
 					return CONFIG_ERR_FILE;
 				if (!is_token(h->str))
 					return bad(p, file, h, "invalid header name '%s'", h->str);
+				if (http_response_protected(slice_make(h->str, h->len)))
+					return bad(p, file, h,
+						   "'%s' frames the response: no rule may change it",
+						   h->str);
 				r->headers[r->nheaders++] = (struct config_rule_header){
 					op, dup_node(p, h), ""
 				};
@@ -332,6 +337,10 @@ static int rule_headers(struct parser *p, const char *file, struct config_rule *
 			const node *hn = &m->keys[j], *hv = &m->vals[j];
 			if (!is_token(hn->str))
 				return bad(p, file, hn, "invalid header name '%s'", hn->str);
+			if (http_response_protected(slice_make(hn->str, hn->len)))
+				return bad(p, file, hn,
+					   "'%s' frames the response: no rule may change it",
+					   hn->str);
 			if (want_scalar(p, file, hn->str, hv))
 				return CONFIG_ERR_FILE;
 			if (!is_value(hv->str) || hv->len > CONFIG_HEADER_MAX)

@@ -455,6 +455,11 @@ struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
 		else if (!status && !(c->flags & CONN_REDIRECT))
 			status = 421;
 	}
+	/* After a reload an HTTP/1.1 connection finishes this response under
+	 * the configuration it began with, then closes: the next one starts
+	 * under the new one, and old configurations do not linger. */
+	if (!c->h2 && c->sites != w->sites)
+		resp->close = true;
 	w->serve.site = site;
 	w->serve.cfg = site->cfg;
 	w->serve.root = &site->root;

@@ -596,10 +596,20 @@ static void answer(struct h2 *h, struct h2_stream *st, int status)
 	bool has_host = false;
 
 	st->answered = true;
+	struct slice authority = field_slice(st, st->authority.value, st->authority.vlen);
 	for (uint32_t i = 0; i < st->nf && n < max; i++) {
 		fields[n].name = field_slice(st, st->f[i].name, st->f[i].nlen);
 		fields[n].value = field_slice(st, st->f[i].value, st->f[i].vlen);
-		has_host |= slice_eq(fields[n].name, "host");
+		if (slice_eq(fields[n].name, "host")) {
+			has_host = true;
+			/* RFC 9113 section 8.3.1: a Host naming another entity
+			 * than :authority makes the request malformed (the site
+			 * is chosen by :authority, never by a second opinion). */
+			if (st->authority.vlen && fields[n].value.len &&
+			    (fields[n].value.len != authority.len ||
+			     strncasecmp(fields[n].value.ptr, authority.ptr, authority.len) != 0))
+				status = status ? status : 400;
+		}
 		n++;
 	}
 	if (!has_host && st->authority.vlen) {
@@ -1013,8 +1023,10 @@ void h2_sweep(struct worker *w, struct conn *c)
 			nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
 		}
 	}
-	if (w->stopping && !h->goaway) {
-		/* Streams already begun finish; new ones are refused. */
+	if ((w->stopping || h->c->sites != w->sites) && !h->goaway) {
+		/* Streams already begun finish; new ones are refused. After a
+		 * reload the client opens a new connection, under the new
+		 * configuration, and the old one can be let go. */
 		h->goaway = true;
 		nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->s),
 				      NGHTTP2_NO_ERROR, NULL, 0);

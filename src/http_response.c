@@ -133,3 +133,18 @@ size_t http_response_error_body(int status, char *out, size_t cap)
 {
 	return http_response_error_page(status, NULL, out, cap);
 }
+
+/* Headers that frame the message or belong to the connection: a rule
+ * that could change them could desync a keep-alive connection or break
+ * HTTP/2, so they are never touched. */
+bool http_response_protected(struct slice name)
+{
+	static const char *const names[] = {
+		"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+		"te", "trailer", "proxy-connection", "content-range", "content-encoding", "date",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (slice_eq_ci(name, names[i]))
+			return true;
+	return false;
+}

@@ -68,4 +68,9 @@ size_t http_response_error_body(int status, char *out, size_t cap);
 /* The same with a hint paragraph (static HTML, never request data). */
 size_t http_response_error_page(int status, const char *hint_html, char *out, size_t cap);
 
+/* Content-Length, Transfer-Encoding, Connection, Date and the other
+ * headers that frame a message or belong to its connection: no path rule
+ * may set, add or remove them. */
+bool http_response_protected(struct slice name);
+
 #endif

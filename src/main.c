@@ -429,14 +429,24 @@ static void report_fixed(const struct config *old, const struct config *new)
 		what = "user, chroot or sandbox";
 	else if (old->max_conns != new->max_conns || old->cache_bytes != new->cache_bytes ||
 		 old->max_head != new->max_head || old->max_headers != new->max_headers ||
-		 old->http2 != new->http2 || old->proxy_protocol != new->proxy_protocol)
-		what = "a server-wide limit or protocol";
+		 old->max_body != new->max_body)
+		what = "a server-wide limit (max-conns, max-head, max-headers, max-body, cache-size)";
+	else if (old->head_timeout != new->head_timeout ||
+		 old->keepalive_timeout != new->keepalive_timeout ||
+		 old->send_timeout != new->send_timeout || old->grace != new->grace)
+		what = "a timeout (head, keepalive, send, grace)";
+	else if (old->http2 != new->http2 || old->proxy_protocol != new->proxy_protocol ||
+		 old->nlistens != new->nlistens)
+		what = "a protocol or listener (http2, proxy-protocol, listen)";
+	else if (old->access_log != new->access_log || old->sendfile != new->sendfile ||
+		 !SAME_STR(old->mime_types, new->mime_types))
+		what = "access-log, sendfile or mime-types";
 	else if (!SAME_STR(old->acme_challenge, new->acme_challenge))
 		what = "acme-challenge";
 	if (what)
 		log_msg(LOG_WARN,
-			"reload: %s changed, which needs SIGUSR2 (or a restart); the sites, "
-			"their files and certificates are reloaded, the rest stays",
+			"reload: %s changed, which needs SIGUSR2 (or a restart) to apply; the "
+			"sites, their rules, files and certificates are reloaded",
 			what);
 #undef SAME_STR
 }
@@ -447,6 +457,12 @@ static void report_fixed(const struct config *old, const struct config *new)
 static void reload(int argc, char **args, const struct config *running, struct site_set **cur,
 		   struct worker *workers)
 {
+	if (running->chroot) {
+		/* The paths of the command line and the file lie outside. */
+		log_msg(LOG_WARN, "reload: the configuration is not read again under --chroot "
+				  "(its paths are outside); restart, or SIGUSR2 without --chroot");
+		return;
+	}
 	static unsigned gen;
 	char **argv = calloc((size_t)argc + 1, sizeof *argv);
 	char err[1024];
@@ -509,6 +525,27 @@ int main(int argc, char **argv)
 		struct config copy = cfg;
 		if (site_set_build(&sites, &copy, 0, err, sizeof err) < 0) {
 			fprintf(stderr, "%s: %s\n", config_program, err);
+			return 1;
+		}
+		/* What start-up opens besides the sites. */
+		int bad = 0;
+		if (cfg.tls_cert && tls_init(cfg.tls_cert, cfg.tls_key, err, sizeof err) < 0)
+			bad = fprintf(stderr, "%s: %s\n", config_program, err);
+		else if (cfg.tls_cert)
+			tls_cleanup();
+		int dfd = cfg.acme_challenge ? open(cfg.acme_challenge, O_PATH | O_DIRECTORY | O_CLOEXEC)
+					     : -2;
+		if (dfd == -1)
+			bad = fprintf(stderr, "%s: acme challenge directory '%s': %s\n", config_program,
+				      cfg.acme_challenge, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		if (cfg.mime_types && access(cfg.mime_types, R_OK) < 0)
+			bad = fprintf(stderr, "%s: cannot read mime types file %s: %s\n", config_program,
+				      cfg.mime_types, strerror(errno));
+		if (bad) {
+			site_set_unref(sites);
+			free(args);
 			return 1;
 		}
 		config_print(&sites->cfg, stdout);

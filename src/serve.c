@@ -209,15 +209,11 @@ bool serve_authorized(struct serve_ctx *s, const struct http_head *h, bool head_
 		      struct response *resp)
 {
 	const struct http_header *a = http_head_find(h, "authorization");
-	if (s->auth_owner != s->auth) {
-		/* Credentials one site or path accepted say nothing of another's
-		 * users. */
-		auth_cache_clear(&s->auth_cache);
-		s->auth_owner = s->auth;
-	}
-	if (a && auth_cached(&s->auth_cache, a->value))
+	/* Verdicts are kept per set of users: what one site or path accepted
+	 * says nothing of another's. */
+	if (a && auth_cached(&s->auth_cache, s->auth->id, a->value))
 		return true;
-	if (s->done && s->done->kind == SERVE_JOB_AUTH) {
+	if (s->done && s->done->kind == SERVE_JOB_AUTH && s->done->auth == s->auth) {
 		bool ok = s->done->auth_ok;
 		bool rejected = s->done->rejected;
 		s->done = NULL;
@@ -226,7 +222,7 @@ bool serve_authorized(struct serve_ctx *s, const struct http_head *h, bool head_
 			return false;
 		}
 		if (ok && a) {
-			auth_remember(&s->auth_cache, a->value);
+			auth_remember(&s->auth_cache, s->auth->id, a->value);
 			return true;
 		}
 		unsigned delay = s->client ? auth_failed(s->client, s->now) : 0;
@@ -323,6 +319,8 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (serve_acme && serve_acme_request(s, r, resp))
 		return;
 	if (r->method == HTTP_OPTIONS) {
+		if (s->site->rules)
+			serve_rules_preflight(s, r);
 		serve_options(s, h, resp);
 		return;
 	}
@@ -385,7 +383,10 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 		if (identity_ok && (r->cond & REQ_RANGE))
 			nenc = 0;
 	}
-	if (!s->done && serve_from_cache(s, h, r, order, nenc, identity_ok, resp, extra, extra_cap))
+	/* A cached entry is found by the request's spelling of the path; where
+	 * rules put users on paths, the file must be known first (below). */
+	if (!s->done && !s->site->path_auth &&
+	    serve_from_cache(s, h, r, order, nenc, identity_ok, resp, extra, extra_cap))
 		return;
 	fd = open_stat(s, &st);
 	if (fd == -ENOENT || fd == -ENOTDIR)
@@ -446,6 +447,12 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (!S_ISREG(st.st_mode) || serve_is_own_file(s, &st)) {
 		close(fd);
 		serve_error(s, S_ISREG(st.st_mode) ? 404 : 403, head_only, resp);
+		return;
+	}
+	/* The file served may have users of its own (an index, a pretty URL,
+	 * the fallback): no spelling of a path gets around them. */
+	if (s->site->rules && serve_rules_final(s, h, r, s->path, (size_t)len, resp)) {
+		close(fd);
 		return;
 	}
 	serve_file(s, h, r, fd, &st, slice_make(s->path, (size_t)len), resp, extra, extra_cap, order,

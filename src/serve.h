@@ -54,7 +54,6 @@ struct serve_ctx {
 	/* What the site's path rules decided for this request. */
 	const char *cors;           /* Access-Control-Allow-Origin, or NULL */
 	int list;                   /* -1: as the site says */
-	const struct auth *auth_owner; /* whose users auth_cache holds */
 	size_t rpath_len;           /* rpath holds the path header rules match, or 0 */
 	bool rpath_slash;
 	char rpath[SERVE_PATH_MAX + 2];

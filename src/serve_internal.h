@@ -54,6 +54,16 @@ bool serve_acme_request(struct serve_ctx *s, const struct request *r, struct res
 int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct request *r,
 		long *len, unsigned *flags, struct response *resp);
 
+/* The users the rules ask for on the file finally served (rel, len bytes,
+ * normalised: an index, a pretty URL, a rewrite target), when they are not
+ * the ones already asked for: 1 when resp holds the answer (401, a job). */
+int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		      const char *rel, size_t len, struct response *resp);
+
+/* OPTIONS (a CORS preflight, which carries no credentials): the path's
+ * CORS origin and header rules, and nothing else of its rules. */
+void serve_rules_preflight(struct serve_ctx *s, const struct request *r);
+
 /* The header changes of the rules matching the request's path. */
 void serve_rules_headers(struct serve_ctx *s, struct response *resp);
 

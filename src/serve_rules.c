@@ -77,15 +77,16 @@ bool serve_acme_request(struct serve_ctx *s, const struct request *r, struct res
 }
 
 /* A target for Location: bytes that cannot stand in a URL (controls,
- * space, non-ASCII, quotes and the like) percent-encoded; '%', '?' and
- * the rest as the rule wrote them. */
+ * space, non-ASCII, quotes and the like) percent-encoded; '%', '?', '#'
+ * and the rest as the rule wrote them (captured text never holds a raw
+ * '#': rules.c encodes it). */
 static long location(const char *t, size_t len, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)t[i];
-		bool keep = ch > 0x20 && ch < 0x7f && !strchr("\"<>\\^`{|}#", ch);
+		bool keep = ch > 0x20 && ch < 0x7f && !strchr("\"<>\\^`{|}", ch);
 		if (n + (keep ? 1 : 3) >= cap)
 			return -1;
 		if (keep) {
@@ -137,6 +138,75 @@ static bool exists(const struct serve_ctx *s)
 {
 	struct stat st;
 	return fstatat(s->root->fd, s->path, &st, 0) == 0;
+}
+
+/* The users the rules ask for on a path ('/' and the normalised path),
+ * the last matching rule's that names some; *refuse when more rules match
+ * than can be looked at. */
+static const struct auth *path_auth(const struct site *site, struct slice path, bool slash,
+				    bool *refuse)
+{
+	int tags[16];
+	int n = rules_tags(site->rules, path, slash, tags, 16);
+	const struct auth *auth = NULL;
+	*refuse = n > 16;
+	for (int i = 0; i < n && i < 16; i++)
+		if (tags[i] >= 0 && (unsigned)tags[i] < site->npaths && site->paths[tags[i]].auth)
+			auth = site->paths[tags[i]].auth;
+	return auth;
+}
+
+/* "/" and the normalised path rel (len bytes; "." is the root) in out. */
+static size_t rooted(const char *rel, size_t len, char *out)
+{
+	if (len == 1 && rel[0] == '.')
+		len = 0;
+	out[0] = '/';
+	memcpy(out + 1, rel, len);
+	out[len + 1] = '\0';
+	return len + 1;
+}
+
+int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const struct request *r,
+		      const char *rel, size_t len, struct response *resp)
+{
+	char p[SERVE_PATH_MAX + 2];
+	bool refuse;
+	bool head_only = r->method == HTTP_HEAD;
+	if (len + 2 > sizeof p) {
+		serve_error(s, 414, head_only, resp);
+		return 1;
+	}
+	size_t n = rooted(rel, len, p);
+	const struct auth *auth = path_auth(s->site, slice_make(p, n), false, &refuse);
+	if (refuse) {
+		serve_error(s, 500, head_only, resp);
+		return 1;
+	}
+	if (auth && auth != s->auth) {
+		s->auth = auth;
+		if (!serve_authorized(s, h, head_only, resp))
+			return 1;
+	}
+	return 0;
+}
+
+void serve_rules_preflight(struct serve_ctx *s, const struct request *r)
+{
+	unsigned flags;
+	if (r->asterisk)
+		return;
+	long n = path_normalize(r->path, s->path, sizeof s->path - 16, &flags);
+	if (n < 0)
+		return;
+	s->rpath_len = rooted(s->path, (size_t)n, s->rpath);
+	s->rpath_slash = (flags & PATH_TRAILING_SLASH) != 0;
+	int tags[16];
+	int nt = rules_tags(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash, tags,
+			    16);
+	for (int i = 0; i < nt && i < 16; i++)
+		if (tags[i] >= 0 && (unsigned)tags[i] < s->site->npaths && s->site->paths[tags[i]].cors)
+			s->cors = s->site->paths[tags[i]].cors;
 }
 
 int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct request *r,
@@ -214,7 +284,8 @@ int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct req
 			serve_target_status(s, r, rt.status, target, resp);
 		return 1;
 	}
-	/* A rewrite: the target is served as if asked for. */
+	/* A rewrite: the target is served as if asked for, behind the users
+	 * its own path asks for too. */
 	size_t tlen = strcspn(target, "?");
 	long n = path_normalize(slice_make(target, tlen), s->path, sizeof s->path - 16, flags);
 	if (n < 0) {
@@ -222,7 +293,7 @@ int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct req
 		return 1;
 	}
 	*len = n;
-	return 0;
+	return serve_rules_final(s, h, r, s->path, (size_t)n, resp);
 }
 
 /* Removes every "name: ..." line of the head (the status line is never
@@ -250,6 +321,8 @@ static void drop_header(struct response *resp, struct slice name)
 static void apply_hop(void *arg, enum rules_hop op, struct slice name, struct slice value)
 {
 	struct response *resp = arg;
+	if (http_response_protected(name))
+		return;
 	if (op != RULES_ADD)
 		drop_header(resp, name);
 	if (op != RULES_REMOVE) {

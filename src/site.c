@@ -43,7 +43,9 @@ static int read_root_file(int root, const char *name, char **text, size_t *len,
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > NETLIFY_MAX) {
-		int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		int e = errno;
+		if (fstat(fd, &st) == 0)
+			e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		close(fd);
 		return -e;
 	}
@@ -121,6 +123,8 @@ static int build_rules(struct site *st, const struct config_site *cs, char *err,
 		if (rc == 0 && r->auth_file) {
 			sp->auth = calloc(1, sizeof *sp->auth);
 			if (!sp->auth || auth_load(sp->auth, r->auth_file, err, cap) < 0) {
+				if (sp->auth)
+					auth_free(sp->auth);
 				free(sp->auth);
 				sp->auth = NULL;
 				if (!sp->auth && !err[0])
@@ -128,6 +132,7 @@ static int build_rules(struct site *st, const struct config_site *cs, char *err,
 				rc = -1;
 			}
 		}
+		st->path_auth = st->path_auth || sp->auth;
 		if (rc == 0 && (r->auth_file || r->list >= 0 || r->cors))
 			rc = rules_add_tag(st->rules, r->match, (int)i, err, cap);
 		if (rc < 0) {
@@ -157,11 +162,13 @@ static int build_site(struct site_set *set, unsigned i, const struct config *cfg
 	st->netlify = cs && cs->netlify;
 	/* Entries of different sites, and of sets before a reload, never
 	 * share a cache key: a normalised path never starts with '/'. */
-	if (cs)
+	if (cs || set->gen)
 		st->key_len = (size_t)snprintf(st->key, sizeof st->key, "/%u.%u/", set->gen, i);
 	if (cfg->auth_file) {
 		st->auth = calloc(1, sizeof *st->auth);
 		if (!st->auth || auth_load(st->auth, cfg->auth_file, err, cap) < 0) {
+			if (st->auth)
+				auth_free(st->auth);
 			free(st->auth);
 			st->auth = NULL;
 			return -1;

@@ -35,6 +35,7 @@ struct site {
 	char key[24];             /* prefix of its file cache keys */
 	size_t key_len;
 	bool netlify;
+	bool path_auth;           /* some rule asks for users on some paths */
 	struct timespec netlify_mtime[2]; /* _headers, _redirects as loaded */
 };
 

@@ -682,43 +682,43 @@ static void test_cached(void)
 	struct auth_cache cache = { 0 };
 	for (size_t i = 0; i < sizeof cached_cases / sizeof cached_cases[0]; i++) {
 		const char *v = cached_cases[i].value;
-		CHECK(!auth_cached(&cache, slice_make(v, strlen(v))), "'%s' in an empty cache", v);
+		CHECK(!auth_cached(&cache, 1, slice_make(v, strlen(v))), "'%s' in an empty cache", v);
 	}
 	for (size_t i = 0; i < sizeof remembered / sizeof remembered[0]; i++)
-		auth_remember(&cache, slice_make(remembered[i], strlen(remembered[i])));
+		auth_remember(&cache, 1, slice_make(remembered[i], strlen(remembered[i])));
 	CHECK(cached(&cache) == 3, "%u values kept, want 3", cached(&cache));
 	for (size_t i = 0; i < sizeof cached_cases / sizeof cached_cases[0]; i++) {
 		const char *v = cached_cases[i].value;
-		bool hit = auth_cached(&cache, slice_make(v, strlen(v)));
+		bool hit = auth_cached(&cache, 1, slice_make(v, strlen(v)));
 		CHECK(hit == cached_cases[i].hit, "cached('%s') = %d, want %d", v, hit,
 		      cached_cases[i].hit);
 	}
 	/* a value is its slice: a prefix of a longer buffer */
 	const char *longer = V_ALICE "XYZ";
-	CHECK(auth_cached(&cache, slice_make(longer, strlen(V_ALICE))), "slice of a longer buffer");
-	CHECK(!auth_cached(&cache, slice_make(longer, strlen(longer))), "longer value");
+	CHECK(auth_cached(&cache, 1, slice_make(longer, strlen(V_ALICE))), "slice of a longer buffer");
+	CHECK(!auth_cached(&cache, 1, slice_make(longer, strlen(longer))), "longer value");
 
 	/* over 1024 bytes: neither kept nor found; exactly 1024: kept */
 	static char big[1100];
 	memcpy(big, "Basic ", 6);
 	memset(big + 6, 'A', sizeof big - 7);
-	auth_remember(&cache, slice_make(big, strlen(big)));
-	CHECK(cached(&cache) == 3 && !auth_cached(&cache, slice_make(big, strlen(big))),
+	auth_remember(&cache, 1, slice_make(big, strlen(big)));
+	CHECK(cached(&cache) == 3 && !auth_cached(&cache, 1, slice_make(big, strlen(big))),
 	      "a %zu-byte value kept", strlen(big));
-	auth_remember(&cache, slice_make(big, 1024));
-	CHECK(cached(&cache) == 4 && auth_cached(&cache, slice_make(big, 1024)),
+	auth_remember(&cache, 1, slice_make(big, 1024));
+	CHECK(cached(&cache) == 4 && auth_cached(&cache, 1, slice_make(big, 1024)),
 	      "a 1024-byte value not kept");
 	auth_cache_clear(&cache);
-	CHECK(cached(&cache) == 0 && !auth_cached(&cache, SLICE_LIT(V_ALICE)), "clear");
+	CHECK(cached(&cache) == 0 && !auth_cached(&cache, 1, SLICE_LIT(V_ALICE)), "clear");
 
 	/* AUTH_CACHE values are kept; each one more pushes out the oldest */
 	char values[AUTH_CACHE + 3][32];
 	for (int i = 0; i < AUTH_CACHE + 3; i++) {
 		snprintf(values[i], sizeof values[i], "Basic dXNlcjp%04d", i);
-		auth_remember(&cache, slice_make(values[i], strlen(values[i])));
+		auth_remember(&cache, 1, slice_make(values[i], strlen(values[i])));
 		bool exact = true;
 		for (int j = 0; j <= i; j++)
-			exact = exact && auth_cached(&cache, slice_make(values[j], strlen(values[j]))) ==
+			exact = exact && auth_cached(&cache, 1, slice_make(values[j], strlen(values[j]))) ==
 						 (j > i - AUTH_CACHE);
 		CHECK(exact, "after %d remembered: not exactly the last %d kept", i + 1, AUTH_CACHE);
 	}
