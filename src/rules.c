@@ -698,6 +698,15 @@ static bool pat_match(const struct pat *p, struct slice path, struct caps *cp)
 		return n == p->n;
 	if (p->suffix && memcmp(s + n - p->suffix, p->pre + p->prefix, p->suffix) != 0)
 		return false;
+	/* The common shapes "/dir/{**}" and "/prefix{**}" need no simulation
+	 * when nothing is captured: a hostile long path under a shared prefix
+	 * costs the prefix compare, not one pass per rule. */
+	if (!cp && p->n == p->prefix + 1 && p->el[p->prefix].kind == EL_ANY)
+		return true;
+	if (!cp && p->n == p->prefix + 2 && p->el[p->prefix].kind == EL_BYTE &&
+	    p->el[p->prefix].byte == '/' && (p->el[p->prefix].flags & EL_SKIP2) &&
+	    p->el[p->prefix + 1].kind == EL_ANY)
+		return n == p->prefix || s[p->prefix] == '/';
 	if (rsim(p, 0, s, n, 0, 0) != 0)
 		return false;
 	return !cp || pat_caps(p, s, n, cp);
