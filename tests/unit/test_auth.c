@@ -296,7 +296,7 @@ static void test_check(void)
 		{ "empty", "" },
 		{ "star", "*" },
 	};
-	struct auth a = { users, sizeof users / sizeof users[0] };
+	struct auth a = { .users = users, .n = sizeof users / sizeof users[0] };
 
 	for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0]; i++) {
 		const struct check_case *c = &check_cases[i];
@@ -383,7 +383,7 @@ static void test_check(void)
 
 	/* no users: nothing passes */
 	{
-		struct auth none = { NULL, 0 };
+		struct auth none = { .users = NULL, .n = 0 };
 		struct auth_cache cache = { 0 };
 		char value[256];
 		make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
@@ -505,7 +505,7 @@ static void test_verify(void)
 		{ "empty", "" },
 		{ "star", "*" },
 	};
-	struct auth a = { users, sizeof users / sizeof users[0] };
+	struct auth a = { .users = users, .n = sizeof users / sizeof users[0] };
 	for (size_t i = 0; i < sizeof check_cases / sizeof check_cases[0]; i++) {
 		const struct check_case *c = &check_cases[i];
 		char value[2048];
@@ -527,7 +527,7 @@ static void test_verify(void)
 	make_value(value, sizeof value, "Basic ", "nobody:secret", 13, "");
 	CHECK(!auth_verify(&a, slice_make(value, strlen(value))),
 	      "an unknown user with the first user's password accepted");
-	struct auth none = { NULL, 0 };
+	struct auth none = { .users = NULL, .n = 0 };
 	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
 	CHECK(!auth_verify(&none, slice_make(value, strlen(value))), "accepted with no users");
 	free(h6);
@@ -566,7 +566,7 @@ static void test_verify_timing(void)
 		char *ha = make_hash(kinds[k].prefix, kinds[k].cost, "alice-pw");
 		char *hb = make_hash(kinds[k].prefix, kinds[k].cost, "bob-pw");
 		struct auth_user users[] = { { "alice", ha }, { "bob", hb } };
-		struct auth a = { users, 2 };
+		struct auth a = { .users = users, .n = 2 };
 		char known[256], unknown[256], right[256];
 		make_value(known, sizeof known, "Basic ", "bob:wrong", 9, "");
 		make_value(unknown, sizeof unknown, "Basic ", "mallory:wrong", 13, "");
@@ -603,7 +603,7 @@ static void test_check(void)
 	printf("auth: built without libcrypt (HAVE_CRYPT): hash checks skipped\n");
 	/* without crypt nothing authenticates, however well-formed */
 	struct auth_user users[] = { { "alice", "$6$saltstring$x" } };
-	struct auth a = { users, 1 };
+	struct auth a = { .users = users, .n = 1 };
 	struct auth_cache cache = { 0 };
 	char value[256];
 	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
@@ -622,7 +622,7 @@ static void test_load(void)
 static void test_verify(void)
 {
 	struct auth_user users[] = { { "alice", "$6$saltstring$x" } };
-	struct auth a = { users, 1 };
+	struct auth a = { .users = users, .n = 1 };
 	char value[256];
 	make_value(value, sizeof value, "Basic ", "alice:secret", 12, "");
 	CHECK(!auth_verify(&a, slice_make(value, strlen(value))), "verified without crypt support");
