@@ -69,13 +69,16 @@ fuzz_libs_fuzz_yaml         := $(fuzz_yaml_libs)
 fuzz_flags_fuzz_config      := $(fuzz_yaml_flags)
 fuzz_libs_fuzz_config       := $(fuzz_yaml_libs)
 fuzz_flags_fuzz_config_file := $(fuzz_yaml_flags) -pthread
+# fuzz_rules also checks that every quick answer of the matcher (literal,
+# prefix, segments, "/dir/{**}") is what the full simulation says.
+fuzz_flags_fuzz_rules       := -DRULES_CHECK_QUICK
 fuzz_libs_fuzz_config_file  := $(fuzz_yaml_libs) -pthread
 
 # fuzz_h2 is built as the server is: the optional libraries of the top
 # Makefile's `optional` list (keep the two lists alike), each with its
 # HAVE_* define where pkg-config finds it; and threads (the helper pool).
 fuzz_optional := zlib:HAVE_ZLIB libbrotlienc:HAVE_BROTLI libzstd:HAVE_ZSTD libcrypt:HAVE_CRYPT \
-		 openssl:HAVE_OPENSSL libnghttp2:HAVE_NGHTTP2
+		 openssl:HAVE_OPENSSL libnghttp2:HAVE_NGHTTP2 yaml-0.1:HAVE_YAML
 fuzz_found    := $(foreach o,$(fuzz_optional),$(if $(shell pkg-config --exists \
 			$(word 1,$(subst :, ,$(o))) 2>/dev/null && echo yes),$(o)))
 fuzz_flags_fuzz_h2 := -pthread $(foreach o,$(fuzz_found),-D$(word 2,$(subst :, ,$(o))) \

@@ -19,7 +19,9 @@
  * set; a target is printable ASCII, a local one starts with one '/', an
  * external one is http(s) with a redirect status; a short buffer gives
  * -1 exactly when the target is longer; header names are tokens and
- * values hold no control byte. On short inputs the glob's tag and route
+ * values hold no control byte. Built with RULES_CHECK_QUICK, every
+ * answer the matcher gives without simulating is checked against the
+ * simulation. On short inputs the glob's tag and route
  * are compared with a plain backtracking model of the documented glob
  * semantics (memoised, so it stays polynomial): same match, same
  * captures (each wildcard the longest that lets the rest match). */
@@ -347,6 +349,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rb.force);
 
 	rules_headers(r, path, ts, check_hop, NULL);
+	FUZZ_CHECK(rules_work(r, path, ts) <= (uint64_t)(RULES_MAX + 1) * (path.len + 2) *
+							(2 * RULES_PATTERN_MAX + 2) * 10);
 	int tags[8];
 	int nt = rules_tags(r, path, ts, tags, 8);
 	FUZZ_CHECK(nt >= 0 && nt <= 1);

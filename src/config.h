@@ -110,7 +110,7 @@ struct config_rule {
 	const char *auth_file; /* Basic authentication for these paths, or NULL */
 	int list;              /* listing: -1 as the site says, 0 off, 1 on */
 	const char *cors;      /* Access-Control-Allow-Origin for these paths, or NULL */
-	unsigned line;
+	unsigned line, col;    /* where the file defines it */
 };
 
 /* A virtual host: the global settings with the site's own applied. */
@@ -122,7 +122,7 @@ struct config_site {
 	bool netlify;       /* reads _headers and _redirects in its root */
 	struct config_rule *rules;
 	unsigned nrules;
-	unsigned line;      /* where the file defines it */
+	unsigned line, col; /* where the file defines it */
 };
 
 /* -H lines ("Name: value", as sent) may be this long each, and all of them

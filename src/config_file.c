@@ -357,7 +357,7 @@ static int rule_headers(struct parser *p, const char *file, struct config_rule *
 
 static int site_rule(struct parser *p, const char *file, struct config_rule *r, const node *v)
 {
-	*r = (struct config_rule){ .list = -1, .line = v->line };
+	*r = (struct config_rule){ .list = -1, .line = v->line, .col = v->col };
 	if (v->kind != YAML_DOC_MAP)
 		return bad(p, file, v, "a rule is a mapping with match: and what to do");
 	const node *status = NULL;
@@ -458,6 +458,7 @@ static int one_site(struct parser *top, const char *file, struct config_site *si
 	site->cfg.mem = NULL;
 	site->cfg.root = NULL;
 	site->line = v->line;
+	site->col = v->col;
 	p.c = &site->cfg;
 	p.from_cli = false;
 	p.headers_len = strlen(site->cfg.extra_headers);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,7 @@ struct conn *conn_open(struct worker *w, int fd, const struct sockaddr *sa,
 		c->after_proxy = c->state;
 		c->state = CONN_PROXY;
 	}
+	worker_take_reload(w); /* a reload another worker has taken already */
 	c->sites = site_set_ref(w->sites);
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
@@ -503,9 +505,15 @@ struct pool_job *conn_build(struct worker *w, struct conn *c, uint32_t sub,
 		}
 	}
 	if (resp->overflow) {
-		/* Too much for the header block (the operator's -H lines are
-		 * bounded at start-up, so this is a bug): a fixed answer that
-		 * always fits. */
+		/* Too much for the header block: a site's header rules add
+		 * more than it holds (the operator's -H lines are bounded at
+		 * start-up). A fixed answer that always fits, and a line in
+		 * the error log, at most one a second. */
+		static _Atomic long last;
+		long now = (long)time(NULL);
+		if (atomic_exchange(&last, now) != now)
+			log_msg(LOG_ERROR, "a response head passed %zu bytes (a site's header "
+					   "rules add too much?): answered 500", resp->head_cap);
 		static const char fixed[] = "HTTP/1.1 500 Internal Server Error\r\n"
 					    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 		conn_response_release(resp);

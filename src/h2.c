@@ -36,6 +36,7 @@
 #include "http_request.h"
 #include "http_response.h"
 #include "serve.h"
+#include "site.h"
 #include "worker.h"
 
 #define H2_HEAD_CAP 8192        /* a response's header block (and error bodies) */
@@ -606,8 +607,7 @@ static void answer(struct h2 *h, struct h2_stream *st, int status)
 			 * than :authority makes the request malformed (the site
 			 * is chosen by :authority, never by a second opinion). */
 			if (st->authority.vlen && fields[n].value.len &&
-			    (fields[n].value.len != authority.len ||
-			     strncasecmp(fields[n].value.ptr, authority.ptr, authority.len) != 0))
+			    !site_same_host(fields[n].value, authority))
 				status = status ? status : 400;
 		}
 		n++;

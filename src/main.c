@@ -488,6 +488,7 @@ static void reload(int argc, char **args, const struct config *running, struct s
 	}
 	for (int i = 0; i < running->threads; i++)
 		worker_reload(&workers[i], site_set_ref(set));
+	worker_reload_commit(workers, running->threads);
 	site_set_unref(*cur);
 	*cur = set;
 	log_msg(LOG_INFO, "reload: configuration%s%s loaded (%u site%s)",
@@ -525,6 +526,7 @@ int main(int argc, char **argv)
 		struct config copy = cfg;
 		if (site_set_build(&sites, &copy, 0, err, sizeof err) < 0) {
 			fprintf(stderr, "%s: %s\n", config_program, err);
+			free(args);
 			return 1;
 		}
 		/* What start-up opens besides the sites. */

@@ -12,7 +12,16 @@
  * backtracking matcher trying longest first would find); each capture
  * costs one more simulation, so with at most 9 the bound holds.
  * Positions that can be skipped ("/{**}/" in the middle, the '/' before a
- * final wildcard) carry a flag that lets the simulation jump two elements. */
+ * final wildcard) carry a flag that lets the simulation jump two elements.
+ *
+ * Before any simulation, quick checks decide most rules in a few compares:
+ * the shortest length, the bytes every match starts and ends with, the
+ * segments at fixed places from the start (up to the first "**": each
+ * segment's first and last bytes and length), and the shapes "/dir/{**}"
+ * and "/prefix{**}", captured by hand. The segments of the path are found
+ * once per lookup. With RULES_CHECK_QUICK (the fuzz harness) every quick
+ * answer is checked against the simulation. rules_work bounds what is
+ * left (see rules.h). */
 #include "rules.h"
 
 #include <stdarg.h>
@@ -38,7 +47,24 @@ struct pat {
 	char *pre;        /* prefix bytes, then suffix bytes */
 	bool literal;     /* plain bytes only */
 	bool basename;    /* matched against the last segment */
+	bool tail_any;    /* prefix, then one "**" (after a skippable '/'
+			     when tail_slash): matched and captured by
+			     hand */
+	bool tail_slash;
+	uint8_t nhead;    /* leading path segments checked one by one */
+	struct hseg *head;
 };
+
+/* A segment at a fixed place from the start of every path a pattern
+ * matches: the bytes it starts and ends with (in pre[off..]), its
+ * shortest length, and whether that is its only length (no '*'). */
+struct hseg {
+	uint32_t off, min;
+	uint16_t pre, suf;
+	bool exact;
+};
+
+#define HEAD_MAX 16
 
 /* A target or header value: literal text and capture references. */
 struct piece {
@@ -93,6 +119,7 @@ struct tagrule {
 
 struct rules {
 	size_t count; /* routes + header entries + tags */
+	size_t nsim;  /* patterns a path may have to be simulated against */
 	struct route *routes;
 	size_t nroutes, aroutes;
 	struct hblock *blocks;
@@ -377,7 +404,48 @@ static void pat_free(struct pat *p)
 {
 	free(p->el);
 	free(p->pre);
+	free(p->head);
 	memset(p, 0, sizeof *p);
+}
+
+/* The segments at fixed places from the start: each between two '/'
+ * bytes before the first "**" or skippable '/' (from there on a segment
+ * may be missing or span several). Returns how many, in h[HEAD_MAX];
+ * their bytes add *bytes to the pattern's copy. */
+static uint8_t head_segments(const struct pbuild *b, struct hseg *h, uint32_t *bytes)
+{
+	uint32_t m = b->n, i = 1;
+	uint8_t n = 0;
+
+	*bytes = 0;
+	if (b->basename || m == 0 || b->el[0].kind != EL_BYTE || (b->el[0].flags & EL_SKIP2))
+		return 0;
+	while (i < m && n < HEAD_MAX) {
+		uint32_t e = i, lits = 0, ones = 0;
+		bool seg = false;
+		for (; e < m && !(b->el[e].kind == EL_BYTE && b->el[e].byte == '/'); e++) {
+			if (b->el[e].kind == EL_ANY)
+				return n;
+			lits += b->el[e].kind == EL_BYTE;
+			ones += b->el[e].kind == EL_ONE;
+			seg |= b->el[e].kind == EL_SEG;
+		}
+		uint32_t pre = 0, suf = 0;
+		while (i + pre < e && b->el[i + pre].kind == EL_BYTE)
+			pre++;
+		while (e - suf > i + pre && b->el[e - suf - 1].kind == EL_BYTE)
+			suf++;
+		if (pre > UINT16_MAX || suf > UINT16_MAX)
+			return n;
+		h[n] = (struct hseg){ .off = i, .min = lits + ones, .pre = (uint16_t)pre,
+				      .suf = (uint16_t)suf, .exact = !seg };
+		*bytes += pre + suf;
+		n++;
+		if (e == m || (b->el[e].flags & EL_SKIP2))
+			break;
+		i = e + 1;
+	}
+	return n;
 }
 
 /* Turns the built elements into p: the quick-reject facts and copies. */
@@ -418,8 +486,18 @@ static int pat_finish(const struct pbuild *b, struct pat *p, struct ctx *c)
 	for (i = 0; i < m; i++)
 		if (b->el[i].cap)
 			p->cap_end = i + 1;
-	p->pre = malloc(p->prefix + p->suffix + 1);
-	if (!p->pre) {
+	p->tail_any = p->n == p->prefix + 1 && b->el[p->prefix].kind == EL_ANY;
+	p->tail_slash = p->n == p->prefix + 2 && b->el[p->prefix].kind == EL_BYTE &&
+			b->el[p->prefix].byte == '/' && (b->el[p->prefix].flags & EL_SKIP2) &&
+			b->el[p->prefix + 1].kind == EL_ANY;
+	p->tail_any |= p->tail_slash;
+
+	struct hseg h[HEAD_MAX];
+	uint32_t hbytes;
+	p->nhead = head_segments(b, h, &hbytes);
+	p->pre = malloc(p->prefix + p->suffix + hbytes + 1);
+	p->head = p->nhead ? malloc(p->nhead * sizeof *p->head) : NULL;
+	if (!p->pre || (p->nhead && !p->head)) {
 		pat_free(p);
 		return FAIL(c, "out of memory");
 	}
@@ -427,6 +505,20 @@ static int pat_finish(const struct pbuild *b, struct pat *p, struct ctx *c)
 		p->pre[i] = (char)b->el[i].byte;
 	for (i = 0; i < p->suffix; i++)
 		p->pre[p->prefix + i] = (char)b->el[m - p->suffix + i].byte;
+	uint32_t at = p->prefix + p->suffix;
+	for (uint8_t k = 0; k < p->nhead; k++) {
+		uint32_t e = h[k].off + h[k].pre;
+		for (uint32_t x = h[k].off; x < e; x++)
+			p->pre[at++] = (char)b->el[x].byte;
+		/* The segment's last byte: before the next '/' or the end. */
+		uint32_t end = h[k].off;
+		while (end < m && !(b->el[end].kind == EL_BYTE && b->el[end].byte == '/'))
+			end++;
+		for (uint32_t x = end - h[k].suf; x < end; x++)
+			p->pre[at++] = (char)b->el[x].byte;
+		p->head[k] = h[k];
+		p->head[k].off = at - h[k].pre - h[k].suf;
+	}
 	return 0;
 }
 
@@ -550,27 +642,32 @@ static inline bool bit_test(const uint64_t *s, size_t k)
 /* Adds the positions from which a set one is reachable without input:
  * a star may match nothing, a skip jumps two. Highest first, so a chain
  * (a skip landing just after a star) is followed in one pass. */
-static void closure(const struct pat *p, uint64_t *s, size_t g)
+static size_t closure(const struct pat *p, uint64_t *s, size_t g)
 {
+	size_t visits = 0;
 	for (size_t w = p->n / 64 + 1; w-- > g / 64;) {
 		uint64_t done = 0, pend;
 		while ((pend = s[w] & ~done) != 0) {
 			unsigned b = 63 - (unsigned)__builtin_clzll(pend);
 			size_t k = w * 64 + b;
 			done |= (uint64_t)1 << b;
+			visits++;
 			if (k > g && is_star(&p->el[k - 1]))
 				bit_set(s, k - 1);
 			if (k >= g + 2 && (p->el[k - 2].flags & EL_SKIP2))
 				bit_set(s, k - 2);
 		}
 	}
+	return visits;
 }
 
 /* The largest e in [lo, hi] such that elements g.. match s[e, n), or -1.
  * The set holds the positions k whose elements k.. match s[e, n); each
- * step back over one byte costs O(pattern), never more. */
+ * step back over one byte costs O(pattern), never more. With work, adds
+ * the words and positions it visits there, and gives up (-1) once that
+ * passes RULES_WORK_MAX. */
 static long rsim(const struct pat *p, size_t g, const unsigned char *s, size_t n, size_t lo,
-		 size_t hi)
+		 size_t hi, uint64_t *work)
 {
 	uint64_t a[SIM_WORDS], b[SIM_WORDS], *cur = a, *nxt = b;
 	size_t m = p->n, w0 = g / 64, w1 = m / 64, words = w1 - w0 + 1;
@@ -579,7 +676,7 @@ static long rsim(const struct pat *p, size_t g, const unsigned char *s, size_t n
 		return -1;
 	memset(cur + w0, 0, words * sizeof *cur);
 	bit_set(cur, m);
-	closure(p, cur, g);
+	(void)closure(p, cur, g);
 	for (size_t e = n;; e--) {
 		if (e <= hi && bit_test(cur, g))
 			return (long)e;
@@ -587,10 +684,12 @@ static long rsim(const struct pat *p, size_t g, const unsigned char *s, size_t n
 			return -1;
 		unsigned char ch = s[e - 1];
 		bool any = false;
+		size_t visits = words;
 		memset(nxt + w0, 0, words * sizeof *nxt);
 		for (size_t w = w0; w <= w1; w++) {
 			for (uint64_t x = cur[w]; x; x &= x - 1) {
 				size_t k = w * 64 + (size_t)__builtin_ctzll(x);
+				visits++;
 				if (k > g) {
 					const struct el *e1 = &p->el[k - 1];
 					if ((e1->kind == EL_BYTE && e1->byte == ch) ||
@@ -610,7 +709,9 @@ static long rsim(const struct pat *p, size_t g, const unsigned char *s, size_t n
 		}
 		if (!any)
 			return -1;
-		closure(p, nxt, g);
+		visits += closure(p, nxt, g);
+		if (work && (*work += visits) > RULES_WORK_MAX)
+			return -1;
 		uint64_t *t = cur;
 		cur = nxt;
 		nxt = t;
@@ -639,7 +740,7 @@ static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, stru
 		const struct el *e = &p->el[k];
 		if (e->kind == EL_BYTE) {
 			if ((e->flags & EL_SKIP2) &&
-			    !(j < n && s[j] == e->byte && rsim(p, k + 1, s, n, j + 1, j + 1) >= 0)) {
+			    !(j < n && s[j] == e->byte && rsim(p, k + 1, s, n, j + 1, j + 1, NULL) >= 0)) {
 				set_cap(cp, p->el[k + 1].cap, s, j, 0, n);
 				k += 2;
 				continue;
@@ -665,7 +766,7 @@ static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, stru
 			if (!seg && j + ones < hi)
 				hi = j + ones;
 		}
-		long x = rsim(p, g, s, n, j + ones, hi);
+		long x = rsim(p, g, s, n, j + ones, hi, NULL);
 		if (x < 0)
 			return false;
 		set_cap(cp, e->cap, s, j, (size_t)x - j, n);
@@ -675,14 +776,46 @@ static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, stru
 	return true;
 }
 
-/* Does p match path? Fills cp (if not NULL) with the captures. */
-static bool pat_match(const struct pat *p, struct slice path, struct caps *cp)
+/* A path as every pattern sees it: its bytes and where its first
+ * segments start and end (found once per lookup, not once per rule). */
+struct pview {
+	const unsigned char *s;
+	size_t n;
+	uint32_t nseg; /* segments found, at most HEAD_MAX */
+	uint32_t at[HEAD_MAX], len[HEAD_MAX];
+};
+
+static void pview_init(struct pview *v, struct slice path)
 {
 	const unsigned char *s = (const unsigned char *)path.ptr;
-	size_t n = path.len;
+	size_t n = path.len, i = 1;
 
-	if (cp)
-		memset(cp, 0, sizeof *cp);
+	v->s = s;
+	v->n = n;
+	v->nseg = 0;
+	/* After the first '/', every '/' ends one: "/" is one empty segment
+	 * (as "/{*}" sees it), "/a/b" two. */
+	while (i <= n && v->nseg < HEAD_MAX) {
+		const unsigned char *sl = memchr(s + i, '/', n - i);
+		size_t e = sl ? (size_t)(sl - s) : n;
+		v->at[v->nseg] = (uint32_t)i;
+		v->len[v->nseg++] = (uint32_t)(e - i);
+		i = e + 1;
+	}
+}
+
+enum quick { Q_NO, Q_YES, Q_SIM };
+
+/* What can be told without simulating: the length, the bytes the
+ * pattern starts and ends with, the segments at fixed places, and the
+ * shapes "/dir/{**}" and "/prefix{**}" (captured by hand). On Q_SIM the
+ * text to simulate over is in *s, *n. */
+static enum quick pat_quick(const struct pat *p, const struct pview *v, const unsigned char **ps,
+			    size_t *pn, struct caps *cp)
+{
+	const unsigned char *s = v->s;
+	size_t n = v->n;
+
 	if (p->basename) {
 		const unsigned char *sl = memrchr(s, '/', n);
 		if (sl) {
@@ -690,24 +823,77 @@ static bool pat_match(const struct pat *p, struct slice path, struct caps *cp)
 			s = sl + 1;
 		}
 	}
+	*ps = s;
+	*pn = n;
 	if (n < p->min_len)
-		return false;
+		return Q_NO;
 	if (p->prefix && memcmp(s, p->pre, p->prefix) != 0)
-		return false;
+		return Q_NO;
 	if (p->literal)
-		return n == p->n;
+		return n == p->n ? Q_YES : Q_NO;
 	if (p->suffix && memcmp(s + n - p->suffix, p->pre + p->prefix, p->suffix) != 0)
+		return Q_NO;
+	if (p->nhead > v->nseg)
+		return Q_NO;
+	for (uint8_t k = 0; k < p->nhead; k++) {
+		const struct hseg *h = &p->head[k];
+		const unsigned char *seg = s + v->at[k];
+		size_t len = v->len[k];
+		if (len < h->min || (h->exact && len != h->min))
+			return Q_NO;
+		if (h->pre && memcmp(seg, p->pre + h->off, h->pre) != 0)
+			return Q_NO;
+		if (h->suf && memcmp(seg + len - h->suf, p->pre + h->off + h->pre, h->suf) != 0)
+			return Q_NO;
+	}
+	/* The common shapes "/dir/{**}" and "/prefix{**}": a hostile long
+	 * path under a shared prefix costs the prefix compare, not one pass
+	 * per rule. */
+	if (p->tail_any) {
+		size_t at = p->prefix;
+		if (p->tail_slash) {
+			if (n > at && s[at] != '/')
+				return Q_NO;
+			at += n > at;
+		}
+		if (cp)
+			set_cap(cp, p->el[p->n - 1].cap, s, at, n - at, n);
+		return Q_YES;
+	}
+	return Q_SIM;
+}
+
+/* Does p match the path? Fills cp (if not NULL) with the captures. */
+static bool pat_match(const struct pat *p, const struct pview *v, struct caps *cp)
+{
+	const unsigned char *s;
+	size_t n;
+
+	if (cp)
+		memset(cp, 0, sizeof *cp);
+	enum quick q = pat_quick(p, v, &s, &n, cp);
+#ifdef RULES_CHECK_QUICK
+	/* Fuzzing: every quick answer is the simulation's, captures too. */
+	if (q != Q_SIM) {
+		struct caps ref = { 0 };
+		bool yes = rsim(p, 0, s, n, 0, 0, NULL) == 0 && pat_caps(p, s, n, &ref);
+		if (yes != (q == Q_YES))
+			abort();
+		for (int k = 1; yes && cp && k <= RULES_CAPTURES; k++)
+			if (ref.p[k] != cp->p[k] || ref.len[k] != cp->len[k] ||
+			    ref.at_end[k] != cp->at_end[k])
+				abort();
+	}
+#endif
+	switch (q) {
+	case Q_NO:
 		return false;
-	/* The common shapes "/dir/{**}" and "/prefix{**}" need no simulation
-	 * when nothing is captured: a hostile long path under a shared prefix
-	 * costs the prefix compare, not one pass per rule. */
-	if (!cp && p->n == p->prefix + 1 && p->el[p->prefix].kind == EL_ANY)
+	case Q_YES:
 		return true;
-	if (!cp && p->n == p->prefix + 2 && p->el[p->prefix].kind == EL_BYTE &&
-	    p->el[p->prefix].byte == '/' && (p->el[p->prefix].flags & EL_SKIP2) &&
-	    p->el[p->prefix + 1].kind == EL_ANY)
-		return n == p->prefix || s[p->prefix] == '/';
-	if (rsim(p, 0, s, n, 0, 0) != 0)
+	case Q_SIM:
+		break;
+	}
+	if (rsim(p, 0, s, n, 0, 0, NULL) != 0)
 		return false;
 	return !cp || pat_caps(p, s, n, cp);
 }
@@ -1122,6 +1308,7 @@ static int route_add(struct rules *r, struct pbuild *b, const char *to, size_t t
 	}
 	if (pat_finish(b, &rt.pat, c) < 0)
 		goto fail;
+	r->nsim += !rt.pat.literal && !rt.pat.tail_any;
 	if (!grow((void **)&r->routes, &r->aroutes, r->nroutes, sizeof *r->routes)) {
 		FAIL(c, "out of memory");
 		goto fail;
@@ -1156,6 +1343,7 @@ static int block_open(struct rules *r, struct pbuild *b, struct ctx *c)
 	struct hblock hb = { 0 };
 	if (pat_finish(b, &hb.pat, c) < 0)
 		return -1;
+	r->nsim += !hb.pat.literal && !hb.pat.tail_any;
 	if (!grow((void **)&r->blocks, &r->ablocks, r->nblocks, sizeof *r->blocks)) {
 		pat_free(&hb.pat);
 		return FAIL(c, "out of memory");
@@ -1243,6 +1431,7 @@ int rules_add_tag(struct rules *r, const char *glob, int tag, char *err, size_t 
 	else if (glob_compile(b, glob, &c) == 0 && pat_finish(b, &tr.pat, &c) == 0) {
 		if (grow((void **)&r->tags, &r->atags, r->ntags, sizeof *r->tags)) {
 			r->tags[r->ntags++] = tr;
+			r->nsim += !tr.pat.literal && !tr.pat.tail_any;
 			r->count++;
 			rc = 0;
 		} else {
@@ -1660,12 +1849,14 @@ int rules_route(const struct rules *r, struct slice path, bool trailing_slash,
 	if (rules_empty(r) || !r->nroutes)
 		return 0;
 	path = path_norm(path, &trailing_slash);
+	struct pview v;
+	pview_init(&v, path);
 	for (size_t i = 0; i < r->nroutes; i++) {
 		const struct route *rt = &r->routes[i];
 		if (file_exists && !rt->force)
 			continue;
 		bool need = rt->to.has_caps || rt->nq;
-		if (!pat_match(&rt->pat, path, need ? &cp : NULL))
+		if (!pat_match(&rt->pat, &v, need ? &cp : NULL))
 			continue;
 		if (rt->nq && !query_match(rt, query, &cp))
 			continue;
@@ -1709,10 +1900,12 @@ void rules_headers(const struct rules *r, struct slice path, bool trailing_slash
 	if (rules_empty(r) || !r->nblocks)
 		return;
 	path = path_norm(path, &trailing_slash);
+	struct pview pv;
+	pview_init(&pv, path);
 	memset(seen, 0, (r->nnames + 63) / 64 * sizeof seen[0]);
 	for (size_t i = 0; i < r->nblocks; i++) {
 		const struct hblock *hb = &r->blocks[i];
-		if (!pat_match(&hb->pat, path, hb->caps ? &cp : NULL))
+		if (!pat_match(&hb->pat, &pv, hb->caps ? &cp : NULL))
 			continue;
 		for (uint32_t k = 0; k < hb->n; k++) {
 			const struct hent *he = &hb->e[k];
@@ -1749,12 +1942,37 @@ int rules_tags(const struct rules *r, struct slice path, bool trailing_slash, in
 	if (rules_empty(r) || !r->ntags)
 		return 0;
 	path = path_norm(path, &trailing_slash);
+	struct pview v;
+	pview_init(&v, path);
 	for (size_t i = 0; i < r->ntags; i++) {
-		if (!pat_match(&r->tags[i].pat, path, NULL))
+		if (!pat_match(&r->tags[i].pat, &v, NULL))
 			continue;
 		if (n < max)
 			tags[n] = r->tags[i].tag;
 		n++;
 	}
 	return n;
+}
+
+uint64_t rules_work(const struct rules *r, struct slice path, bool trailing_slash)
+{
+	uint64_t w = 0;
+
+	if (rules_empty(r) || !r->nsim)
+		return 0; /* every rule is decided by its quick checks */
+	path = path_norm(path, &trailing_slash);
+	struct pview v;
+	pview_init(&v, path);
+	for (size_t l = 0; l < 3; l++) {
+		size_t count = l == 0 ? r->nroutes : l == 1 ? r->nblocks : r->ntags;
+		for (size_t i = 0; i < count && w <= RULES_WORK_MAX; i++) {
+			const struct pat *p = l == 0 ? &r->routes[i].pat :
+					      l == 1 ? &r->blocks[i].pat : &r->tags[i].pat;
+			const unsigned char *s;
+			size_t n;
+			if (pat_quick(p, &v, &s, &n, NULL) == Q_SIM)
+				(void)rsim(p, 0, s, n, 0, 0, &w);
+		}
+	}
+	return w;
 }

@@ -113,6 +113,7 @@ struct serve_job {
 	const struct path_root *root;
 	const struct config *cfg;
 	const struct own_file *own;
+	bool netlify; /* the root's _headers and _redirects are not listed */
 	bool json;
 	int order; /* enum listing_order */
 	bool desc;
@@ -144,7 +145,8 @@ struct fc_entry *serve_compress_file(struct file_cache *fc, const char *key, siz
  * to serve, referenced, or NULL. */
 struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_root *root,
 				     const struct config *cfg, const struct own_file *own,
-				     const char *key, size_t key_len, const char *path, bool json,
+				     bool netlify, const char *key, size_t key_len, const char *path,
+				     bool json,
 				     int order, bool desc, enum http_encoding e, uint32_t now,
 				     bool *no_room);
 

@@ -213,8 +213,8 @@ struct fc_entry *serve_compress_file(struct file_cache *fc, const char *key, siz
  * symlinks that do not resolve inside the root. Fills *dir with the
  * directory's stat and *newest with the latest mtime seen. */
 static int read_listing(const struct path_root *root, const struct config *cfg,
-			const struct own_file *own, const char *path, struct listing *l,
-			struct stat *dir, time_t *newest)
+			const struct own_file *own, bool netlify, const char *path,
+			struct listing *l, struct stat *dir, time_t *newest)
 {
 	int fd = path_open(root, path);
 	if (fd < 0)
@@ -240,6 +240,9 @@ static int read_listing(const struct path_root *root, const struct config *cfg,
 			continue;
 		if (name[0] == '.' && !cfg->dotfiles && strcmp(name, ".well-known") != 0)
 			continue;
+		if (netlify && top && (strcmp(name, "_headers") == 0 ||
+				       strcmp(name, "_redirects") == 0))
+			continue; /* never served, so never listed */
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -283,7 +286,8 @@ static uint64_t fnv(const char *p, size_t n)
 
 struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_root *root,
 				     const struct config *cfg, const struct own_file *own,
-				     const char *key, size_t key_len, const char *path, bool json,
+				     bool netlify, const char *key, size_t key_len, const char *path,
+				     bool json,
 				     int order, bool desc, enum http_encoding e, uint32_t now,
 				     bool *no_room)
 {
@@ -293,7 +297,7 @@ struct fc_entry *serve_listing_build(struct file_cache *fc, const struct path_ro
 	size_t n = 0;
 	char *page;
 	*no_room = false;
-	if (read_listing(root, cfg, own, path, &l, &dir, &newest) < 0)
+	if (read_listing(root, cfg, own, netlify, path, &l, &dir, &newest) < 0)
 		return NULL;
 	listing_sort_by(&l, (enum listing_order)order, desc);
 	if (json) {
@@ -375,9 +379,9 @@ static void job_run(struct pool_job *p)
 			break;
 		}
 		file_cache_release(e);
-		j->entry = serve_listing_build(j->cache, j->root, j->cfg, j->own, j->key, j->key_len,
-					       j->file, j->json, j->order, j->desc, j->coding, j->now,
-					       &j->no_room);
+		j->entry = serve_listing_build(j->cache, j->root, j->cfg, j->own, j->netlify, j->key,
+					       j->key_len, j->file, j->json, j->order, j->desc,
+					       j->coding, j->now, &j->no_room);
 		break;
 	}
 	}

@@ -15,6 +15,7 @@
 
 #include "compress.h"
 #include "listing.h"
+#include "site.h"
 
 void serve_seed(struct serve_ctx *s, uint64_t seed)
 {
@@ -328,6 +329,7 @@ void serve_listing(struct serve_ctx *s, const struct http_head *h, const struct 
 	j->root = s->root;
 	j->cfg = s->cfg;
 	j->own = s->own;
+	j->netlify = s->site->netlify;
 	j->json = json;
 	j->coding = want;
 	j->order = by;

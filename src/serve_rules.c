@@ -178,6 +178,10 @@ int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const stru
 		return 1;
 	}
 	size_t n = rooted(rel, len, p);
+	if (rules_work(s->site->rules, slice_make(p, n), false) > RULES_WORK_MAX) {
+		serve_error(s, 414, head_only, resp);
+		return 1;
+	}
 	const struct auth *auth = path_auth(s->site, slice_make(p, n), false, &refuse);
 	if (refuse) {
 		serve_error(s, 500, head_only, resp);
@@ -201,6 +205,11 @@ void serve_rules_preflight(struct serve_ctx *s, const struct request *r)
 		return;
 	s->rpath_len = rooted(s->path, (size_t)n, s->rpath);
 	s->rpath_slash = (flags & PATH_TRAILING_SLASH) != 0;
+	if (rules_work(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash) >
+	    RULES_WORK_MAX) {
+		s->rpath_len = 0; /* serve_rules answers 414 */
+		return;
+	}
 	int tags[16];
 	int nt = rules_tags(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash, tags,
 			    16);
@@ -226,6 +235,13 @@ int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct req
 	s->rpath[s->rpath_len] = '\0';
 	s->rpath_slash = (*flags & PATH_TRAILING_SLASH) != 0;
 	struct slice path = slice_make(s->rpath, s->rpath_len);
+	if (rules_work(site->rules, path, s->rpath_slash) > RULES_WORK_MAX) {
+		/* A path that would cost the loop more than the rules allow
+		 * (see rules.h) is refused before any rule is looked at. */
+		s->rpath_len = 0;
+		serve_error(s, 414, head_only, resp);
+		return 1;
+	}
 
 	int tags[16];
 	int ntags = rules_tags(site->rules, path, s->rpath_slash, tags, 16);

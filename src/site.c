@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,7 +92,9 @@ static int load_netlify(struct site *st, char *err, size_t cap)
 	return 0;
 }
 
-static int build_rules(struct site *st, const struct config_site *cs, char *err, size_t cap)
+/* -2: the message in err already names the rule's place in file. */
+static int build_rules(struct site *st, const struct config_site *cs, const char *file,
+		       char *err, size_t cap)
 {
 	if (!cs || (!cs->nrules && !cs->netlify))
 		return 0;
@@ -138,8 +141,8 @@ static int build_rules(struct site *st, const struct config_site *cs, char *err,
 		if (rc < 0) {
 			char msg[1024];
 			snprintf(msg, sizeof msg, "%s", err);
-			snprintf(err, cap, "rule at line %u: %s", r->line, msg);
-			return -1;
+			snprintf(err, cap, "%s:%u:%u: rule: %s", file, r->line, r->col, msg);
+			return -2;
 		}
 	}
 	if (cs->netlify && load_netlify(st, err, cap) < 0)
@@ -147,6 +150,7 @@ static int build_rules(struct site *st, const struct config_site *cs, char *err,
 	return 0;
 }
 
+/* -1 with a message, or -2 with one that names its place in the file. */
 static int build_site(struct site_set *set, unsigned i, const struct config *cfg,
 		      const struct config_site *cs, char *err, size_t cap)
 {
@@ -180,7 +184,8 @@ static int build_site(struct site_set *set, unsigned i, const struct config *cfg
 		if (!st->tls)
 			return -1;
 	}
-	return build_rules(st, cs, err, cap);
+	return build_rules(st, cs, set->cfg.config_file ? set->cfg.config_file : "config", err,
+			   cap);
 }
 
 static int build_hosts(struct site_set *set)
@@ -247,14 +252,16 @@ int site_set_build(struct site_set **out, struct config *cfg, unsigned gen, char
 			const struct config_site *cs = &set->cfg.sites[i];
 			if (cs->is_default)
 				set->def = (int)i;
-			if (build_site(set, i, &cs->cfg, cs, err, cap) < 0) {
+			int rc = build_site(set, i, &cs->cfg, cs, err, cap);
+			if (rc == -1) {
 				char msg[1024];
 				snprintf(msg, sizeof msg, "%s", err);
-				snprintf(err, cap, "%s: site at line %u: %s",
+				snprintf(err, cap, "%s:%u:%u: site: %s",
 					 set->cfg.config_file ? set->cfg.config_file : "config",
-					 cs->line, msg);
-				goto fail;
+					 cs->line, cs->col, msg);
 			}
+			if (rc < 0)
+				goto fail;
 		}
 		if (build_hosts(set) < 0)
 			goto no_memory;
@@ -336,6 +343,15 @@ const struct site *site_find(const struct site_set *s, struct slice host)
 		return &s->sites[0];
 	size_t len = host_key(host, key, sizeof key);
 	return by_name(s, key, len, true);
+}
+
+bool site_same_host(struct slice a, struct slice b)
+{
+	char ka[256], kb[256];
+	size_t la = host_key(a, ka, sizeof ka), lb = host_key(b, kb, sizeof kb);
+	if (!la || !lb)
+		return a.len == b.len && (!a.len || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+	return la == lb && memcmp(ka, kb, la) == 0;
 }
 
 const struct site *site_find_name(const struct site_set *s, const char *name)

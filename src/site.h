@@ -71,6 +71,11 @@ void site_base_cert(const char *cert);
  * label), then the default site; NULL when none answers (421). */
 const struct site *site_find(const struct site_set *s, struct slice host);
 
+/* Whether two Host or :authority values name the same host as site_find
+ * sees it (case, a port and a trailing dot ignored; IPv6 literals and
+ * what cannot be a name compared as bytes, case aside). */
+bool site_same_host(struct slice a, struct slice b);
+
 /* The site a TLS client names (SNI) by an exact or wildcard name, for
  * its certificate; NULL (the port's certificate) for any other name. */
 const struct site *site_find_name(const struct site_set *s, const char *name);

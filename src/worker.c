@@ -53,20 +53,35 @@ static void update_clock(struct worker *w)
 
 _Thread_local struct site_set *worker_sites;
 
+/* Reloads committed: bumped after every worker's next_sites is stored. */
+static atomic_uint worker_reloads;
+
 void worker_reload(struct worker *w, struct site_set *sites)
 {
 	struct site_set *old = atomic_exchange_explicit(&w->next_sites, sites, memory_order_acq_rel);
 	site_set_unref(old);
-	uint64_t one = 1;
-	/* The job eventfd wakes the loop without asking it to stop. */
-	if (write(w->job_fd, &one, sizeof one) < 0) {
-		/* The counter is full: the loop wakes anyway. */
+}
+
+void worker_reload_commit(struct worker *ws, int n)
+{
+	atomic_fetch_add_explicit(&worker_reloads, 1, memory_order_release);
+	for (int i = 0; i < n; i++) {
+		uint64_t one = 1;
+		/* The job eventfd wakes the loop without asking it to stop. */
+		if (write(ws[i].job_fd, &one, sizeof one) < 0) {
+			/* The counter is full: the loop wakes anyway. */
+		}
 	}
 }
 
-/* A reloaded configuration replaces the worker's. */
-static void take_reload(struct worker *w)
+/* A committed reload replaces the worker's configuration: one atomic
+ * load when there is none. */
+void worker_take_reload(struct worker *w)
 {
+	unsigned g = atomic_load_explicit(&worker_reloads, memory_order_acquire);
+	if (g == w->reload_seen)
+		return;
+	w->reload_seen = g;
 	struct site_set *s = atomic_exchange_explicit(&w->next_sites, NULL, memory_order_acq_rel);
 	if (!s)
 		return;
@@ -312,8 +327,7 @@ void *worker_run(void *arg)
 
 	worker_sites = w->sites;
 	for (;;) {
-		if (atomic_load_explicit(&w->next_sites, memory_order_relaxed))
-			take_reload(w);
+		worker_take_reload(w);
 		int timeout = w->stopping || w->accept_paused_ms ? 100 : 1000;
 		if (w->log.len && timeout > LOG_FLUSH_MS)
 			timeout = LOG_FLUSH_MS;

@@ -79,6 +79,7 @@ struct worker {
 
 	struct site_set *sites;                 /* the configuration new connections get */
 	_Atomic(struct site_set *) next_sites;  /* a reloaded one, handed over by main */
+	unsigned reload_seen;                   /* worker_reloads when sites was taken */
 
 	struct serve_ctx serve;
 	struct http_header *headers; /* parser scratch, cfg->max_headers */
@@ -95,10 +96,16 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 		const struct worker_listener *ls, int nls, struct site_set *sites,
 		const struct own_file *own, struct file_cache *cache);
 
-/* Hands a reloaded configuration (one reference, taken over) to w: the
- * loop swaps it in at its next turn; connections keep the one they
- * started with. Any thread. */
+/* Hands a reloaded configuration (one reference, taken over) to w;
+ * worker_reload_commit then lets every worker take its own at once:
+ * each swaps it in before its next accept or loop turn, so once one
+ * connection has met the new configuration, every later one does.
+ * Connections keep the one they started with. Main thread. */
 void worker_reload(struct worker *w, struct site_set *sites);
+void worker_reload_commit(struct worker *ws, int n);
+
+/* Swaps in a committed reload, if any (the worker's own thread). */
+void worker_take_reload(struct worker *w);
 
 /* The set of the worker running on this thread (for TLS SNI), or NULL. */
 extern _Thread_local struct site_set *worker_sites;

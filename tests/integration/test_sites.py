@@ -226,6 +226,16 @@ def test_http2_authority_routing_h2c():
             c.authority = "b.test"
             st = c.get("/docs/x.txt")
             assert st.header("x-site") == "b", st
+            # A Host field beside :authority must name the same host (RFC
+            # 9113 section 8.3.1), as a site sees it: case, a port and a
+            # trailing dot aside; another host is a malformed request.
+            c.authority = "a.example.test"
+            c.conn.config.validate_outbound_headers = False  # send them as given
+            for same in ("A.Example.TEST", f"a.example.test:{s.port}", "a.example.test."):
+                st = c.get("/", headers=[("host", same)])
+                assert st.status == 200 and bytes(st.body) == page("A"), (same, st)
+            st = c.get("/", headers=[("host", "b.test")])
+            assert st.status == 400, st
     conf = cl.config(routing_conf(*roots(), default=False))
     with cl.ConfServer(conf) as s:
         with h.Client(s.port, authority="unknown.test") as c:

@@ -68,6 +68,26 @@ static const struct glob_case glob_cases[] = {
 	{ "/admin/**", "/admin", true },
 	{ "/admin/**", "/administrator", false },
 	{ "/caf\xc3\xa9/*", "/caf\xc3\xa9/x", true }, /* bytes, no decoding */
+	/* segments at fixed places are checked before any simulation */
+	{ "/*/**", "/", true }, /* "/" is one empty segment */
+	{ "/*/x/**", "/", false },
+	{ "/a/*/b/*/c1/**", "/a/x/b/y/c1/z", true },
+	{ "/a/*/b/*/c1/**", "/a/x/b/y/c1", true },
+	{ "/a/*/b/*/c1/**", "/a/x/b/y/c2/z", false },
+	{ "/a/*/b/*/c1/**", "/a/x/b/y/c11", false },
+	{ "/a/*/b/*/c1/**", "/a/x/q/y/c1", false },
+	{ "/a/*/b/*/c1/**", "/a/x/b", false },
+	{ "/a/x*y/**", "/a/xzzy/q", true },
+	{ "/a/x*y/**", "/a/xy", true },
+	{ "/a/x*y/**", "/a/xzz/q", false },
+	{ "/a/x*y/**", "/a/zzy/q", false },
+	{ "/a/x?y/c", "/a/xzy/c", true },
+	{ "/a/x?y/c", "/a/xzzy/c", false },
+	{ "/a/x?y/c", "/a/xy/c", false },
+	{ "/a/?/**/z", "/a/b/c/d/z", true },
+	{ "/a/?/**/z", "/a/bc/d/z", false },
+	{ "/a/b**/z", "/a/bq/r/z", true }, /* "**" inside a segment spans several */
+	{ "/a/b**/z", "/a/q/r/z", false },
 };
 
 static void test_glob_match(void)
@@ -784,6 +804,68 @@ static void test_hostile(void)
 	rules_free(r);
 }
 
+/* What a path costs past the quick checks (rules_work), and that the
+ * quick checks keep answering what the rules say. */
+static void test_work(void)
+{
+	static char path[4096], text[128 * 1024];
+	char err[256] = "", glob[64], target[8192];
+	struct rules *r = rules_new();
+	struct rules_route rt;
+	int tags[4];
+
+	/* A thousand interior wildcards, each with its own literal segment:
+	 * a long path reaches the simulation of one of them. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(glob, sizeof glob, "/a/*/b/*/c%d/**", i);
+		CHECK(rules_add_tag(r, glob, i, err, sizeof err) == 0, "%s", err);
+	}
+	size_t n = (size_t)snprintf(path, sizeof path, "/a/%01900d/b/%01900d/c7/zzzz", 0, 0);
+	uint64_t w = rules_work(r, slice_make(path, n), false);
+	CHECK(w > 0 && w <= RULES_WORK_MAX, "interior wildcards: work %llu",
+	      (unsigned long long)w);
+	CHECK(rules_tags(r, slice_make(path, n), false, tags, 4) == 1 && tags[0] == 7,
+	      "interior wildcards: the one rule");
+	n = (size_t)snprintf(path, sizeof path, "/a/x/b/y/c999");
+	CHECK(rules_tags(r, slice_make(path, n), false, tags, 4) == 1 && tags[0] == 999,
+	      "interior wildcards: the last rule");
+	rules_free(r);
+
+	/* Literal rules and "/dir/{**}" never simulate, whatever the path. */
+	r = rules_new();
+	size_t t = 0;
+	for (int i = 0; i < 1000; i++)
+		t += (size_t)snprintf(text + t, sizeof text - t, "/old/%d /new/%d 301\n/d%d/* /e/:splat 302\n",
+				      i, i, i);
+	CHECK(rules_parse_redirects(r, text, t, "_redirects", err, sizeof err) == 0, "%s", err);
+	n = (size_t)snprintf(path, sizeof path, "/d999/%04000d", 0);
+	CHECK(rules_work(r, slice_make(path, n), false) == 0, "literal and /dir/*: work");
+	CHECK(rules_route(r, slice_make(path, n), false, S(""), false, target, sizeof target,
+			  &rt) == 1 && rt.status == 302 && strncmp(target, "/e/0000", 7) == 0,
+	      "/dir/* captured by hand: %s", target);
+	rules_free(r);
+
+	/* The same shape a thousand times: a short path is cheap, a long
+	 * one passes the bound (the caller refuses it). */
+	r = rules_new();
+	t = 0;
+	for (int i = 0; i < 1000; i++)
+		t += (size_t)snprintf(text + t, sizeof text - t,
+				      "/blog/:y/:m/:slug /news/:y/:slug?v=%d 301\n", i);
+	CHECK(rules_parse_redirects(r, text, t, "_redirects", err, sizeof err) == 0, "%s", err);
+	n = (size_t)snprintf(path, sizeof path, "/blog/2024/05/hello");
+	w = rules_work(r, slice_make(path, n), false);
+	CHECK(w > 0 && w <= RULES_WORK_MAX, "same shape, short path: work %llu",
+	      (unsigned long long)w);
+	CHECK(rules_route(r, slice_make(path, n), false, S(""), false, target, sizeof target,
+			  &rt) == 1 && strcmp(target, "/news/2024/hello?v=0") == 0,
+	      "same shape: %s", target);
+	n = (size_t)snprintf(path, sizeof path, "/blog/%01300d/%01300d/%01300d", 0, 0, 0);
+	w = rules_work(r, slice_make(path, n), false);
+	CHECK(w > RULES_WORK_MAX, "same shape, long path: work %llu", (unsigned long long)w);
+	rules_free(r);
+}
+
 int main(void)
 {
 	test_glob_match();
@@ -798,6 +880,7 @@ int main(void)
 	test_precedence();
 	test_overflow();
 	test_limits();
+	test_work();
 	test_hostile();
 	return unit_done("test_rules");
 }

@@ -216,6 +216,32 @@ static void test_command_line_wins(void)
 		config_free(&c);
 }
 
+/* Host beside :authority (HTTP/2): the same host as a site sees it. */
+static void test_same_host(void)
+{
+	static const struct { const char *a, *b; bool same; } cases[] = {
+		{ "a.test", "a.test", true },
+		{ "a.test", "A.TEST", true },
+		{ "a.test", "a.test:8443", true },
+		{ "a.test.", "a.test", true },
+		{ "A.Test.:1", "a.test:2", true },
+		{ "a.test", "b.test", false },
+		{ "a.test", "a.test.x", false },
+		{ "a.test", "aa.test", false },
+		{ "[::1]:80", "[::1]:80", true },
+		{ "[::1]", "[::2]", false },
+		{ "[::1]", "::1", false },
+		{ "", "", true },
+		{ "", "a.test", false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct slice a = slice_make(cases[i].a, strlen(cases[i].a));
+		struct slice b = slice_make(cases[i].b, strlen(cases[i].b));
+		CHECK(site_same_host(a, b) == cases[i].same && site_same_host(b, a) == cases[i].same,
+		      "same host %s / %s", cases[i].a, cases[i].b);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "%s/test_site.XXXXXX",
@@ -229,6 +255,7 @@ int main(void)
 		snprintf(d, sizeof d, "%s/%c", tmpdir, *n);
 		mkdir(d, 0755);
 	}
+	test_same_host();
 	if (yaml_doc_available()) {
 		test_routing();
 		test_no_default_is_421();
