@@ -349,8 +349,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rb.force);
 
 	rules_headers(r, path, ts, check_hop, NULL);
-	FUZZ_CHECK(rules_work(r, path, ts) <= (uint64_t)(RULES_MAX + 1) * (path.len + 2) *
-							(2 * RULES_PATTERN_MAX + 2) * 10);
+	/* Counting stops at the first rule past the bound: one simulation
+	 * step, or one rule's query conditions (at most 16 of 3 per field),
+	 * over. */
+	uint64_t fields = 1;
+	for (size_t i = 0; i < query.len; i++)
+		fields += query.ptr[i] == '&';
+	FUZZ_CHECK(rules_work(r, path, ts, query) <=
+		   RULES_WORK_MAX + 3 * (RULES_PATTERN_MAX + 1) + 16 * 3 * fields);
 	int tags[8];
 	int nt = rules_tags(r, path, ts, tags, 8);
 	FUZZ_CHECK(nt >= 0 && nt <= 1);

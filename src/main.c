@@ -518,6 +518,7 @@ int main(int argc, char **argv)
 	if (cfg.probe) {
 		int rc = probe_run(cfg.probe, 5000);
 		config_free(&cfg);
+		free(args);
 		return rc;
 	}
 	struct site_set *sites, *boot;

@@ -120,6 +120,7 @@ struct tagrule {
 struct rules {
 	size_t count; /* routes + header entries + tags */
 	size_t nsim;  /* patterns a path may have to be simulated against */
+	size_t nquery; /* routes with query conditions */
 	struct route *routes;
 	size_t nroutes, aroutes;
 	struct hblock *blocks;
@@ -732,7 +733,8 @@ static void set_cap(struct caps *cp, uint8_t cap, const unsigned char *s, size_t
 /* Fills the captures of a pattern known to match s[0, n): each wildcard
  * group, left to right, takes the longest run after which the rest can
  * still match. */
-static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, struct caps *cp)
+static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, struct caps *cp,
+		     uint64_t *work)
 {
 	size_t j = 0, k = 0, m = p->n;
 
@@ -740,7 +742,7 @@ static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, stru
 		const struct el *e = &p->el[k];
 		if (e->kind == EL_BYTE) {
 			if ((e->flags & EL_SKIP2) &&
-			    !(j < n && s[j] == e->byte && rsim(p, k + 1, s, n, j + 1, j + 1, NULL) >= 0)) {
+			    !(j < n && s[j] == e->byte && rsim(p, k + 1, s, n, j + 1, j + 1, work) >= 0)) {
 				set_cap(cp, p->el[k + 1].cap, s, j, 0, n);
 				k += 2;
 				continue;
@@ -766,7 +768,7 @@ static bool pat_caps(const struct pat *p, const unsigned char *s, size_t n, stru
 			if (!seg && j + ones < hi)
 				hi = j + ones;
 		}
-		long x = rsim(p, g, s, n, j + ones, hi, NULL);
+		long x = rsim(p, g, s, n, j + ones, hi, work);
 		if (x < 0)
 			return false;
 		set_cap(cp, e->cap, s, j, (size_t)x - j, n);
@@ -783,6 +785,7 @@ struct pview {
 	size_t n;
 	uint32_t nseg; /* segments found, at most HEAD_MAX */
 	uint32_t at[HEAD_MAX], len[HEAD_MAX];
+	size_t base;   /* where the last segment starts */
 };
 
 static void pview_init(struct pview *v, struct slice path)
@@ -793,6 +796,8 @@ static void pview_init(struct pview *v, struct slice path)
 	v->s = s;
 	v->n = n;
 	v->nseg = 0;
+	const unsigned char *last = memrchr(s, '/', n);
+	v->base = last ? (size_t)(last + 1 - s) : 0;
 	/* After the first '/', every '/' ends one: "/" is one empty segment
 	 * (as "/{*}" sees it), "/a/b" two. */
 	while (i <= n && v->nseg < HEAD_MAX) {
@@ -817,11 +822,8 @@ static enum quick pat_quick(const struct pat *p, const struct pview *v, const un
 	size_t n = v->n;
 
 	if (p->basename) {
-		const unsigned char *sl = memrchr(s, '/', n);
-		if (sl) {
-			n -= (size_t)(sl + 1 - s);
-			s = sl + 1;
-		}
+		s += v->base;
+		n -= v->base;
 	}
 	*ps = s;
 	*pn = n;
@@ -864,7 +866,8 @@ static enum quick pat_quick(const struct pat *p, const struct pview *v, const un
 }
 
 /* Does p match the path? Fills cp (if not NULL) with the captures. */
-static bool pat_match(const struct pat *p, const struct pview *v, struct caps *cp)
+static bool pat_match(const struct pat *p, const struct pview *v, struct caps *cp,
+		      uint64_t *work)
 {
 	const unsigned char *s;
 	size_t n;
@@ -876,7 +879,7 @@ static bool pat_match(const struct pat *p, const struct pview *v, struct caps *c
 	/* Fuzzing: every quick answer is the simulation's, captures too. */
 	if (q != Q_SIM) {
 		struct caps ref = { 0 };
-		bool yes = rsim(p, 0, s, n, 0, 0, NULL) == 0 && pat_caps(p, s, n, &ref);
+		bool yes = rsim(p, 0, s, n, 0, 0, NULL) == 0 && pat_caps(p, s, n, &ref, NULL);
 		if (yes != (q == Q_YES))
 			abort();
 		for (int k = 1; yes && cp && k <= RULES_CAPTURES; k++)
@@ -893,9 +896,9 @@ static bool pat_match(const struct pat *p, const struct pview *v, struct caps *c
 	case Q_SIM:
 		break;
 	}
-	if (rsim(p, 0, s, n, 0, 0, NULL) != 0)
+	if (rsim(p, 0, s, n, 0, 0, work) != 0)
 		return false;
-	return !cp || pat_caps(p, s, n, cp);
+	return !cp || pat_caps(p, s, n, cp, work);
 }
 
 /* ---- templates ---- */
@@ -1309,6 +1312,7 @@ static int route_add(struct rules *r, struct pbuild *b, const char *to, size_t t
 	if (pat_finish(b, &rt.pat, c) < 0)
 		goto fail;
 	r->nsim += !rt.pat.literal && !rt.pat.tail_any;
+	r->nquery += nq != 0;
 	if (!grow((void **)&r->routes, &r->aroutes, r->nroutes, sizeof *r->routes)) {
 		FAIL(c, "out of memory");
 		goto fail;
@@ -1838,26 +1842,32 @@ static void add_query(struct out *o, struct slice q)
 	o->len += need;
 }
 
-int rules_route(const struct rules *r, struct slice path, bool trailing_slash,
-		struct slice query, bool file_exists, char *target, size_t cap,
-		struct rules_route *out)
+/* Work units of one query field a condition looks at (a field costs
+ * about one and a half simulation steps), and of one header change applied (a
+ * scan of the response head), plus its value's length over 64. */
+#define QUERY_FIELD_WORK 1
+#define HEADER_WORK      16
+
+/* rules_route on the normalised path, its view v and its query; with
+ * work, counts there (qwork per query condition) and gives up (0) past
+ * RULES_WORK_MAX. */
+static int route_lookup(const struct rules *r, const struct pview *v, struct slice path,
+			bool trailing_slash, struct slice query, bool file_exists, char *target,
+			size_t cap, struct rules_route *out, uint64_t *work, uint64_t qwork)
 {
 	struct caps cp;
 
-	if (cap)
-		target[0] = '\0';
-	if (rules_empty(r) || !r->nroutes)
-		return 0;
-	path = path_norm(path, &trailing_slash);
-	struct pview v;
-	pview_init(&v, path);
 	for (size_t i = 0; i < r->nroutes; i++) {
 		const struct route *rt = &r->routes[i];
+		if (work && *work > RULES_WORK_MAX)
+			return 0;
 		if (file_exists && !rt->force)
 			continue;
 		bool need = rt->to.has_caps || rt->nq;
-		if (!pat_match(&rt->pat, &v, need ? &cp : NULL))
+		if (!pat_match(&rt->pat, v, need ? &cp : NULL, work))
 			continue;
+		if (work)
+			*work += rt->nq * qwork;
 		if (rt->nq && !query_match(rt, query, &cp))
 			continue;
 		/* Netlify ignores rules that lead back to where they start. */
@@ -1867,6 +1877,8 @@ int rules_route(const struct rules *r, struct slice path, bool trailing_slash,
 		struct out o = { .buf = target, .cap = cap, .over = cap == 0,
 				 .lc = loop_check ? &lc : NULL };
 		tmpl_expand(&rt->to, &cp, trailing_slash, true, &o);
+		if (work)
+			*work += o.len / 64;
 		if (loop_check && lc_same(&lc)) {
 			if (cap)
 				target[0] = '\0';
@@ -1889,6 +1901,21 @@ int rules_route(const struct rules *r, struct slice path, bool trailing_slash,
 	return 0;
 }
 
+int rules_route(const struct rules *r, struct slice path, bool trailing_slash,
+		struct slice query, bool file_exists, char *target, size_t cap,
+		struct rules_route *out)
+{
+	if (cap)
+		target[0] = '\0';
+	if (rules_empty(r) || !r->nroutes)
+		return 0;
+	path = path_norm(path, &trailing_slash);
+	struct pview v;
+	pview_init(&v, path);
+	return route_lookup(r, &v, path, trailing_slash, query, file_exists, target, cap, out,
+			    NULL, 0);
+}
+
 void rules_headers(const struct rules *r, struct slice path, bool trailing_slash,
 		   void (*fn)(void *arg, enum rules_hop op, struct slice name, struct slice value),
 		   void *arg)
@@ -1905,7 +1932,7 @@ void rules_headers(const struct rules *r, struct slice path, bool trailing_slash
 	memset(seen, 0, (r->nnames + 63) / 64 * sizeof seen[0]);
 	for (size_t i = 0; i < r->nblocks; i++) {
 		const struct hblock *hb = &r->blocks[i];
-		if (!pat_match(&hb->pat, &pv, hb->caps ? &cp : NULL))
+		if (!pat_match(&hb->pat, &pv, hb->caps ? &cp : NULL, NULL))
 			continue;
 		for (uint32_t k = 0; k < hb->n; k++) {
 			const struct hent *he = &hb->e[k];
@@ -1945,7 +1972,7 @@ int rules_tags(const struct rules *r, struct slice path, bool trailing_slash, in
 	struct pview v;
 	pview_init(&v, path);
 	for (size_t i = 0; i < r->ntags; i++) {
-		if (!pat_match(&r->tags[i].pat, &v, NULL))
+		if (!pat_match(&r->tags[i].pat, &v, NULL, NULL))
 			continue;
 		if (n < max)
 			tags[n] = r->tags[i].tag;
@@ -1954,25 +1981,36 @@ int rules_tags(const struct rules *r, struct slice path, bool trailing_slash, in
 	return n;
 }
 
-uint64_t rules_work(const struct rules *r, struct slice path, bool trailing_slash)
+uint64_t rules_work(const struct rules *r, struct slice path, bool trailing_slash,
+		    struct slice query)
 {
-	uint64_t w = 0;
+	uint64_t w = 0, fields = 1;
+	char target[RULES_VALUE_MAX + 1];
+	struct rules_route rt;
+	struct caps cp;
 
-	if (rules_empty(r) || !r->nsim)
+	if (rules_empty(r) || (!r->nsim && !r->nquery))
 		return 0; /* every rule is decided by its quick checks */
 	path = path_norm(path, &trailing_slash);
 	struct pview v;
 	pview_init(&v, path);
-	for (size_t l = 0; l < 3; l++) {
-		size_t count = l == 0 ? r->nroutes : l == 1 ? r->nblocks : r->ntags;
-		for (size_t i = 0; i < count && w <= RULES_WORK_MAX; i++) {
-			const struct pat *p = l == 0 ? &r->routes[i].pat :
-					      l == 1 ? &r->blocks[i].pat : &r->tags[i].pat;
-			const unsigned char *s;
-			size_t n;
-			if (pat_quick(p, &v, &s, &n, NULL) == Q_SIM)
-				(void)rsim(p, 0, s, n, 0, 0, &w);
-		}
+	for (const char *q = query.ptr, *end = query.ptr + query.len;
+	     r->nquery && q && (q = memchr(q, '&', (size_t)(end - q))) != NULL; q++)
+		fields++;
+	/* The lookups as made: routes, then forced routes only (where a
+	 * file exists), header changes, tags. */
+	for (int exists = 0; exists < 2; exists++)
+		(void)route_lookup(r, &v, path, trailing_slash, query, exists, target,
+				   sizeof target, &rt, &w, fields * QUERY_FIELD_WORK);
+	for (size_t i = 0; i < r->nblocks && w <= RULES_WORK_MAX; i++) {
+		const struct hblock *hb = &r->blocks[i];
+		if (!pat_match(&hb->pat, &v, hb->caps ? &cp : NULL, &w))
+			continue;
+		for (size_t k = 0; k < hb->n; k++)
+			w += HEADER_WORK + (hb->e[k].val.len + (hb->e[k].val.has_caps ? path.len : 0)) /
+						   64;
 	}
+	for (size_t i = 0; i < r->ntags && w <= RULES_WORK_MAX; i++)
+		(void)pat_match(&r->tags[i].pat, &v, NULL, &w);
 	return w;
 }

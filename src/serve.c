@@ -319,9 +319,10 @@ void serve_request(struct serve_ctx *s, const struct http_head *h, const struct 
 	if (serve_acme && serve_acme_request(s, r, resp))
 		return;
 	if (r->method == HTTP_OPTIONS) {
-		if (s->site->rules)
-			serve_rules_preflight(s, r);
-		serve_options(s, h, resp);
+		if (s->site->rules && !serve_rules_preflight(s, r))
+			serve_error(s, 414, false, resp);
+		else
+			serve_options(s, h, resp);
 		return;
 	}
 	if (s->cfg->health && slice_eq(r->path, s->cfg->health)) {

@@ -61,8 +61,9 @@ int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const stru
 		      const char *rel, size_t len, struct response *resp);
 
 /* OPTIONS (a CORS preflight, which carries no credentials): the path's
- * CORS origin and header rules, and nothing else of its rules. */
-void serve_rules_preflight(struct serve_ctx *s, const struct request *r);
+ * CORS origin and header rules, and nothing else of its rules. False
+ * when the path costs more to look up than the rules allow (414). */
+bool serve_rules_preflight(struct serve_ctx *s, const struct request *r);
 
 /* The header changes of the rules matching the request's path. */
 void serve_rules_headers(struct serve_ctx *s, struct response *resp);

@@ -178,7 +178,8 @@ int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const stru
 		return 1;
 	}
 	size_t n = rooted(rel, len, p);
-	if (rules_work(s->site->rules, slice_make(p, n), false) > RULES_WORK_MAX) {
+	if (rules_work(s->site->rules, slice_make(p, n), false, slice_make("", 0)) >
+	    RULES_WORK_MAX) {
 		serve_error(s, 414, head_only, resp);
 		return 1;
 	}
@@ -195,20 +196,20 @@ int serve_rules_final(struct serve_ctx *s, const struct http_head *h, const stru
 	return 0;
 }
 
-void serve_rules_preflight(struct serve_ctx *s, const struct request *r)
+bool serve_rules_preflight(struct serve_ctx *s, const struct request *r)
 {
 	unsigned flags;
 	if (r->asterisk)
-		return;
+		return true;
 	long n = path_normalize(r->path, s->path, sizeof s->path - 16, &flags);
 	if (n < 0)
-		return;
+		return true;
 	s->rpath_len = rooted(s->path, (size_t)n, s->rpath);
 	s->rpath_slash = (flags & PATH_TRAILING_SLASH) != 0;
-	if (rules_work(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash) >
-	    RULES_WORK_MAX) {
-		s->rpath_len = 0; /* serve_rules answers 414 */
-		return;
+	if (rules_work(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash,
+		       r->query) > RULES_WORK_MAX) {
+		s->rpath_len = 0;
+		return false;
 	}
 	int tags[16];
 	int nt = rules_tags(s->site->rules, slice_make(s->rpath, s->rpath_len), s->rpath_slash, tags,
@@ -216,6 +217,7 @@ void serve_rules_preflight(struct serve_ctx *s, const struct request *r)
 	for (int i = 0; i < nt && i < 16; i++)
 		if (tags[i] >= 0 && (unsigned)tags[i] < s->site->npaths && s->site->paths[tags[i]].cors)
 			s->cors = s->site->paths[tags[i]].cors;
+	return true;
 }
 
 int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct request *r,
@@ -235,7 +237,7 @@ int serve_rules(struct serve_ctx *s, const struct http_head *h, const struct req
 	s->rpath[s->rpath_len] = '\0';
 	s->rpath_slash = (*flags & PATH_TRAILING_SLASH) != 0;
 	struct slice path = slice_make(s->rpath, s->rpath_len);
-	if (rules_work(site->rules, path, s->rpath_slash) > RULES_WORK_MAX) {
+	if (rules_work(site->rules, path, s->rpath_slash, r->query) > RULES_WORK_MAX) {
 		/* A path that would cost the loop more than the rules allow
 		 * (see rules.h) is refused before any rule is looked at. */
 		s->rpath_len = 0;

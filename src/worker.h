@@ -99,7 +99,9 @@ int worker_init(struct worker *w, int id, const struct config *cfg,
 /* Hands a reloaded configuration (one reference, taken over) to w;
  * worker_reload_commit then lets every worker take its own at once:
  * each swaps it in before its next accept or loop turn, so once one
- * connection has met the new configuration, every later one does.
+ * connection has met the new configuration, every later one does (when
+ * two reloads follow each other within microseconds, a worker that had
+ * not taken the first may take the second a moment before the others).
  * Connections keep the one they started with. Main thread. */
 void worker_reload(struct worker *w, struct site_set *sites);
 void worker_reload_commit(struct worker *ws, int n);

@@ -43,12 +43,16 @@ def test_probe_exit_codes():
     with lib.Server(root=root, args=["--health", "/healthz"]) as s:
         base = f"http://127.0.0.1:{s.port}"
         elsewhere = lib.tempdir()  # no ./web there: a probe needs no root
-        assert probe(base + "/healthz", cwd=elsewhere).returncode == 0
-        assert probe(base + "/").returncode == 0
-        assert probe(base + "/dir").returncode == 0  # 301 counts as up
+        p = probe(base + "/healthz", cwd=elsewhere)
+        assert p.returncode == 0, p
+        p = probe(base + "/")
+        assert p.returncode == 0, p
+        p = probe(base + "/dir")
+        assert p.returncode == 0, p  # 301 counts as up
         p = probe(base + "/missing")
         assert p.returncode == 1 and b"404" in p.stderr, p
-        assert probe(f"http://localhost:{s.port}/").returncode == 0
+        p = probe(f"http://localhost:{s.port}/")
+        assert p.returncode == 0, p
     port = lib.free_port()
     assert probe(f"http://127.0.0.1:{port}/").returncode == 1
     assert probe("ftp://127.0.0.1/").returncode == 1

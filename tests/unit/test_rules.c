@@ -821,7 +821,7 @@ static void test_work(void)
 		CHECK(rules_add_tag(r, glob, i, err, sizeof err) == 0, "%s", err);
 	}
 	size_t n = (size_t)snprintf(path, sizeof path, "/a/%01900d/b/%01900d/c7/zzzz", 0, 0);
-	uint64_t w = rules_work(r, slice_make(path, n), false);
+	uint64_t w = rules_work(r, slice_make(path, n), false, S(""));
 	CHECK(w > 0 && w <= RULES_WORK_MAX, "interior wildcards: work %llu",
 	      (unsigned long long)w);
 	CHECK(rules_tags(r, slice_make(path, n), false, tags, 4) == 1 && tags[0] == 7,
@@ -839,7 +839,7 @@ static void test_work(void)
 				      i, i, i);
 	CHECK(rules_parse_redirects(r, text, t, "_redirects", err, sizeof err) == 0, "%s", err);
 	n = (size_t)snprintf(path, sizeof path, "/d999/%04000d", 0);
-	CHECK(rules_work(r, slice_make(path, n), false) == 0, "literal and /dir/*: work");
+	CHECK(rules_work(r, slice_make(path, n), false, S("")) == 0, "literal and /dir/*: work");
 	CHECK(rules_route(r, slice_make(path, n), false, S(""), false, target, sizeof target,
 			  &rt) == 1 && rt.status == 302 && strncmp(target, "/e/0000", 7) == 0,
 	      "/dir/* captured by hand: %s", target);
@@ -854,15 +854,48 @@ static void test_work(void)
 				      "/blog/:y/:m/:slug /news/:y/:slug?v=%d 301\n", i);
 	CHECK(rules_parse_redirects(r, text, t, "_redirects", err, sizeof err) == 0, "%s", err);
 	n = (size_t)snprintf(path, sizeof path, "/blog/2024/05/hello");
-	w = rules_work(r, slice_make(path, n), false);
+	w = rules_work(r, slice_make(path, n), false, S(""));
 	CHECK(w > 0 && w <= RULES_WORK_MAX, "same shape, short path: work %llu",
 	      (unsigned long long)w);
 	CHECK(rules_route(r, slice_make(path, n), false, S(""), false, target, sizeof target,
 			  &rt) == 1 && strcmp(target, "/news/2024/hello?v=0") == 0,
 	      "same shape: %s", target);
+	/* A route lookup ends at the first that answers. */
 	n = (size_t)snprintf(path, sizeof path, "/blog/%01300d/%01300d/%01300d", 0, 0, 0);
-	w = rules_work(r, slice_make(path, n), false);
-	CHECK(w > RULES_WORK_MAX, "same shape, long path: work %llu", (unsigned long long)w);
+	w = rules_work(r, slice_make(path, n), false, S(""));
+	CHECK(w > 0 && w <= RULES_WORK_MAX, "same shape, long path, routes: work %llu",
+	      (unsigned long long)w);
+	rules_free(r);
+
+	/* Header blocks all apply: the same shape a thousand times, on a
+	 * long path, passes the bound (the caller refuses it). */
+	r = rules_new();
+	t = 0;
+	for (int i = 0; i < 1000; i++)
+		t += (size_t)snprintf(text + t, sizeof text - t, "/blog/:y/:m/:slug\n  X-N: %d\n", i);
+	CHECK(rules_parse_headers(r, text, t, "_headers", err, sizeof err) == 0, "%s", err);
+	w = rules_work(r, slice_make(path, n), false, S(""));
+	CHECK(w > RULES_WORK_MAX, "same shape, long path, headers: work %llu",
+	      (unsigned long long)w);
+	n = (size_t)snprintf(path, sizeof path, "/blog/%01300d/%01300d", 0, 0);
+	w = rules_work(r, slice_make(path, n), false, S(""));
+	CHECK(w == 0, "another shape (three segments): work %llu", (unsigned long long)w);
+	rules_free(r);
+
+	/* Query conditions look at every field of the query. */
+	r = rules_new();
+	t = 0;
+	for (int i = 0; i < 2000; i++)
+		t += (size_t)snprintf(text + t, sizeof text - t, "/store id=%d /product/%d 301\n", i, i);
+	CHECK(rules_parse_redirects(r, text, t, "_redirects", err, sizeof err) == 0, "%s", err);
+	w = rules_work(r, S("/store"), false, S("id=1999"));
+	CHECK(w > 0 && w <= RULES_WORK_MAX, "query conditions: work %llu", (unsigned long long)w);
+	CHECK(rules_route(r, S("/store"), false, S("id=1999"), false, target, sizeof target,
+			  &rt) == 1 && strcmp(target, "/product/1999") == 0,
+	      "query conditions: %s", target);
+	memset(path, '&', 8000 < sizeof path ? 8000 : sizeof path - 1);
+	w = rules_work(r, S("/store"), false, slice_make(path, 4000));
+	CHECK(w > RULES_WORK_MAX, "query of 4000 fields: work %llu", (unsigned long long)w);
 	rules_free(r);
 }
 
