@@ -52,6 +52,8 @@ struct pat {
 			     hand */
 	bool tail_slash;
 	uint8_t nhead;    /* leading path segments checked one by one */
+	uint64_t weight;  /* most work per path byte a match and its captures
+			     count (0: decided by the quick checks) */
 	struct hseg *head;
 };
 
@@ -65,6 +67,13 @@ struct hseg {
 };
 
 #define HEAD_MAX 16
+
+/* Work units (rules_work, a simulation step is one, about 7 ns) of one
+ * query field a condition looks at (about 10 ns), and of one header
+ * change applied (a scan of the response head), plus its value's length
+ * over 64. */
+#define QUERY_FIELD_WORK 2
+#define HEADER_WORK      16
 
 /* A target or header value: literal text and capture references. */
 struct piece {
@@ -121,6 +130,9 @@ struct rules {
 	size_t count; /* routes + header entries + tags */
 	size_t nsim;  /* patterns a path may have to be simulated against */
 	size_t nquery; /* routes with query conditions */
+	/* What rules_work's dry run can count at most: per path byte, in
+	 * all, per query field (see rules_work). */
+	uint64_t wbyte, wfixed, wquery;
 	struct route *routes;
 	size_t nroutes, aroutes;
 	struct hblock *blocks;
@@ -492,6 +504,13 @@ static int pat_finish(const struct pbuild *b, struct pat *p, struct ctx *c)
 			b->el[p->prefix].byte == '/' && (b->el[p->prefix].flags & EL_SKIP2) &&
 			b->el[p->prefix + 1].kind == EL_ANY;
 	p->tail_any |= p->tail_slash;
+	if (!p->literal && !p->tail_any) {
+		/* One simulation, then at most one per element up to cap_end
+		 * (a group, or a skippable byte looked at); each step visits
+		 * the words and at most every position twice. */
+		uint64_t sims = 1 + p->cap_end;
+		p->weight = sims * ((uint64_t)(m / 64 + 1) + 2 * ((uint64_t)m + 1));
+	}
 
 	struct hseg h[HEAD_MAX];
 	uint32_t hbytes;
@@ -829,10 +848,19 @@ static enum quick pat_quick(const struct pat *p, const struct pview *v, const un
 	*pn = n;
 	if (n < p->min_len)
 		return Q_NO;
+	/* The byte after the leading '/' tells most rules apart: looked at
+	 * before a call to memcmp. */
+	if (p->prefix > 1 && s[1] != (unsigned char)p->pre[1])
+		return Q_NO;
 	if (p->prefix && memcmp(s, p->pre, p->prefix) != 0)
 		return Q_NO;
-	if (p->literal)
-		return n == p->n ? Q_YES : Q_NO;
+	if (p->literal) {
+		if (n != p->n)
+			return Q_NO;
+		if (cp)
+			memset(cp, 0, sizeof *cp);
+		return Q_YES;
+	}
 	if (p->suffix && memcmp(s + n - p->suffix, p->pre + p->prefix, p->suffix) != 0)
 		return Q_NO;
 	if (p->nhead > v->nseg)
@@ -858,8 +886,10 @@ static enum quick pat_quick(const struct pat *p, const struct pview *v, const un
 				return Q_NO;
 			at += n > at;
 		}
-		if (cp)
+		if (cp) {
+			memset(cp, 0, sizeof *cp);
 			set_cap(cp, p->el[p->n - 1].cap, s, at, n - at, n);
+		}
 		return Q_YES;
 	}
 	return Q_SIM;
@@ -872,8 +902,6 @@ static bool pat_match(const struct pat *p, const struct pview *v, struct caps *c
 	const unsigned char *s;
 	size_t n;
 
-	if (cp)
-		memset(cp, 0, sizeof *cp);
 	enum quick q = pat_quick(p, v, &s, &n, cp);
 #ifdef RULES_CHECK_QUICK
 	/* Fuzzing: every quick answer is the simulation's, captures too. */
@@ -898,6 +926,8 @@ static bool pat_match(const struct pat *p, const struct pview *v, struct caps *c
 	}
 	if (rsim(p, 0, s, n, 0, 0, work) != 0)
 		return false;
+	if (cp)
+		memset(cp, 0, sizeof *cp);
 	return !cp || pat_caps(p, s, n, cp, work);
 }
 
@@ -1313,6 +1343,10 @@ static int route_add(struct rules *r, struct pbuild *b, const char *to, size_t t
 		goto fail;
 	r->nsim += !rt.pat.literal && !rt.pat.tail_any;
 	r->nquery += nq != 0;
+	/* two lookups: any route, then forced ones (where a file exists) */
+	r->wbyte += 2 * rt.pat.weight + 2 * (rt.to.has_caps != 0);
+	r->wfixed += 2 * (rt.to.len / 64 + 2); /* a target as expanded, over 64 */
+	r->wquery += 2 * (uint64_t)nq * QUERY_FIELD_WORK;
 	if (!grow((void **)&r->routes, &r->aroutes, r->nroutes, sizeof *r->routes)) {
 		FAIL(c, "out of memory");
 		goto fail;
@@ -1348,6 +1382,7 @@ static int block_open(struct rules *r, struct pbuild *b, struct ctx *c)
 	if (pat_finish(b, &hb.pat, c) < 0)
 		return -1;
 	r->nsim += !hb.pat.literal && !hb.pat.tail_any;
+	r->wbyte += hb.pat.weight;
 	if (!grow((void **)&r->blocks, &r->ablocks, r->nblocks, sizeof *r->blocks)) {
 		pat_free(&hb.pat);
 		return FAIL(c, "out of memory");
@@ -1393,6 +1428,8 @@ static int block_entry(struct rules *r, const struct pbuild *b, enum rules_hop o
 	he.id = (uint32_t)id;
 	hb->caps |= he.val.has_caps;
 	hb->e[hb->n++] = he;
+	r->wfixed += HEADER_WORK + he.val.len / 64 + 1;
+	r->wbyte += he.val.has_caps;
 	r->count++;
 	return 0;
 }
@@ -1436,6 +1473,7 @@ int rules_add_tag(struct rules *r, const char *glob, int tag, char *err, size_t 
 		if (grow((void **)&r->tags, &r->atags, r->ntags, sizeof *r->tags)) {
 			r->tags[r->ntags++] = tr;
 			r->nsim += !tr.pat.literal && !tr.pat.tail_any;
+			r->wbyte += tr.pat.weight;
 			r->count++;
 			rc = 0;
 		} else {
@@ -1842,11 +1880,6 @@ static void add_query(struct out *o, struct slice q)
 	o->len += need;
 }
 
-/* Work units of one query field a condition looks at (a field costs
- * about one and a half simulation steps), and of one header change applied (a
- * scan of the response head), plus its value's length over 64. */
-#define QUERY_FIELD_WORK 1
-#define HEADER_WORK      16
 
 /* rules_route on the normalised path, its view v and its query; with
  * work, counts there (qwork per query condition) and gives up (0) past
@@ -1997,6 +2030,13 @@ uint64_t rules_work(const struct rules *r, struct slice path, bool trailing_slas
 	for (const char *q = query.ptr, *end = query.ptr + query.len;
 	     r->nquery && q && (q = memchr(q, '&', (size_t)(end - q))) != NULL; q++)
 		fields++;
+	/* Most paths are short enough that the most the dry run could count
+	 * is already within the bound: no need to run it. */
+	uint64_t most = ((uint64_t)path.len + 2) * r->wbyte + r->wfixed + fields * r->wquery;
+#ifndef RULES_CHECK_QUICK
+	if (most <= RULES_WORK_MAX)
+		return most;
+#endif
 	/* The lookups as made: routes, then forced routes only (where a
 	 * file exists), header changes, tags. */
 	for (int exists = 0; exists < 2; exists++)
@@ -2012,5 +2052,13 @@ uint64_t rules_work(const struct rules *r, struct slice path, bool trailing_slas
 	}
 	for (size_t i = 0; i < r->ntags && w <= RULES_WORK_MAX; i++)
 		(void)pat_match(&r->tags[i].pat, &v, NULL, &w);
+#ifdef RULES_CHECK_QUICK
+	/* Fuzzing: the most counted is never less than the dry run counts. */
+	if (most <= RULES_WORK_MAX) {
+		if (w > most)
+			abort();
+		return most;
+	}
+#endif
 	return w;
 }
