@@ -1141,8 +1141,15 @@ static void tmpl_expand(const struct tmpl *t, const struct caps *cp, bool traili
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct piece *pc = &t->pc[i];
 		if (!pc->cap) {
-			for (uint32_t k = 0; k < pc->len; k++)
-				put(o, t->text[pc->off + k]);
+			for (uint32_t k = 0; k < pc->len; k++) {
+				char ch = t->text[pc->off + k];
+				/* "/" + an empty capture + "/..." would make
+				 * "//host": the slashes are one, as a path
+				 * would be normalised. */
+				if (url && ch == '/' && o->len == 1 && o->first == '/')
+					continue;
+				put(o, ch);
+			}
 			continue;
 		}
 		put_cap(o, cp, pc->cap, pc->in_query, url);

@@ -275,3 +275,31 @@ def test_netlify_files_unlisted_and_oversized_headers_refused():
         s.wait_log("response head passed")
         # The connection-level answer did not poison the next request.
         assert cl.get(s.port, "/index.txt", HOST).status == 200
+
+
+def test_an_empty_capture_never_makes_a_host():
+    """A redirect target "/$1/..." with $1 empty is "/...", never "//..."
+    (which a browser reads as another host)."""
+    cl.need_config()
+    root = lib.make_site({"index.html": b"home\n",
+                          "_redirects": b"/n/*  /:splat/evil.example/x  302\n"})
+    conf = cl.config(f"""sites:
+  - hosts: {HOST}
+    default: true
+    root: {cl.q(root)}
+    netlify: true
+    rules:
+      - match: /p/**
+        redirect: /$1/evil.example
+        status: 301
+""")
+    with cl.ConfServer(conf) as s:
+        for path, want in (("/p", "/evil.example"), ("/p/", "/evil.example"),
+                           ("/p/a", "/a/evil.example"), ("/n", "/evil.example/x"),
+                           ("/n/b", "/b/evil.example/x")):
+            r = cl.get(s.port, path, HOST)
+            loc = r.header("location")
+            assert r.status in (301, 302) and loc == want, (path, r.status, loc)
+            out = lib.curl("-s", "-o", "/dev/null", "-w", "%{redirect_url}",
+                           "-H", f"Host: {HOST}", f"http://127.0.0.1:{s.port}{path}")
+            assert out.stdout.decode().startswith(f"http://127.0.0.1:{s.port}/"), (path, out.stdout)

@@ -171,6 +171,10 @@ static const struct cap_case cap_cases[] = {
 	{ "/p/*", "/q", "/p/x", "a=\r\n", "/q?a=%0D%0A" },
 	{ "/p/*", "https://example.com/$1", "/p/x", "", "https://example.com/x" },
 	{ "/p/*", "/q", "/r", "", NULL },
+	/* an empty capture first never makes "//host" */
+	{ "/p/**", "/$1/evil.com", "/p", "", "/evil.com" },
+	{ "/p/**", "/$1/$1/x", "/p/", "", "/x" },
+	{ "/p/**", "/$1/x", "/p/a", "", "/a/x" },
 };
 
 static void test_captures(void)
