@@ -10,8 +10,10 @@
  * a port, at most one default; the set builds or fails with a message;
  * site_find answers every host of every site with that site (or one that
  * lists the same wildcard), and the printed configuration parses again to
- * the same number of sites. Everything is freed (LeakSanitizer). Roots
- * the inputs name are resolved for real, which only reads. */
+ * the same sites with the same number of rules, at the top level (a file
+ * without sites: may give the one folder rules and netlify:) and in each.
+ * Everything is freed (LeakSanitizer). Roots the inputs name are resolved
+ * for real, which only reads. */
 #include "fuzz_check.h"
 
 #include <fcntl.h>
@@ -23,6 +25,16 @@
 #include "site.h"
 
 #define ERR_CAP 512
+
+/* Rules of the top level and of every site, and netlify: flags, weighed
+ * so a rule moved between them shows. */
+static unsigned rule_count(const struct config *c)
+{
+	unsigned n = c->nrules * 1000u + (c->netlify ? 1u : 0u);
+	for (unsigned i = 0; i < c->nsites; i++)
+		n += c->sites[i].nrules * (i + 2u) + (c->sites[i].netlify ? 7u : 0u);
+	return n;
+}
 
 const char *compress_features(void)
 {
@@ -116,7 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc == 0) {
 		check_sites(&c);
-		unsigned nsites = c.nsites;
+		unsigned nsites = c.nsites, nrules = rule_count(&c);
+		FUZZ_CHECK(!nsites || (!c.nrules && !c.netlify)); /* the folder's only */
 		/* The printed configuration reads back. */
 		char *text = NULL;
 		size_t len = 0;
@@ -135,7 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc2 = parse(path, &c2, err2);
 		free(text);
 		if (rc2 == 0) {
-			FUZZ_CHECK(c2.nsites == nsites);
+			FUZZ_CHECK(c2.nsites == nsites && rule_count(&c2) == nrules);
+			FUZZ_CHECK(c2.netlify == c.netlify);
 			config_free(&c2);
 		}
 	}

@@ -970,6 +970,50 @@ static void print_site_settings(const struct config *c, FILE *out, const char *i
 	put_key(out, ind, "tls-key", c->tls_key);
 }
 
+/* A rules: list, its key at indentation ind. */
+static void print_rules(const struct config_rule *rules, unsigned n, FILE *out, const char *ind)
+{
+	static const char *const ops[] = { "set", "add", "remove" };
+	if (n)
+		fprintf(out, "%srules:\n", ind);
+	for (unsigned j = 0; j < n; j++) {
+		const struct config_rule *r = &rules[j];
+		char in[16];
+		snprintf(in, sizeof in, "%s    ", ind);
+		fprintf(out, "%s  - match: ", ind);
+		put_str(out, r->match);
+		fputc('\n', out);
+		put_key(out, in, "redirect", r->redirect);
+		if (r->redirect)
+			fprintf(out, "%sstatus: \"%d\"\n", in, r->status);
+		put_key(out, in, "rewrite", r->rewrite);
+		put_key(out, in, "auth-file", r->auth_file);
+		put_key(out, in, "cors", r->cors);
+		if (r->list >= 0)
+			fprintf(out, "%slist: %s\n", in, r->list ? "true" : "false");
+		if (r->nheaders)
+			fprintf(out, "%sheaders:\n", in);
+		for (int op = 0; op < 3; op++) {
+			bool any = false;
+			for (unsigned k = 0; k < r->nheaders; k++) {
+				const struct config_rule_header *h = &r->headers[k];
+				if ((int)h->op != op)
+					continue;
+				if (!any)
+					fprintf(out, "%s  %s:\n", in, ops[op]);
+				any = true;
+				fprintf(out, "%s    %s", in, op == CONFIG_HOP_REMOVE ? "- " : "");
+				put_str(out, h->name);
+				if (op != CONFIG_HOP_REMOVE) {
+					fprintf(out, ": ");
+					put_str(out, h->value);
+				}
+				fputc('\n', out);
+			}
+		}
+	}
+}
+
 void config_print(const struct config *c, FILE *out)
 {
 	fprintf(out, "# the effective configuration%s%s\n", c->config_file ? " of " : "",
@@ -1022,7 +1066,10 @@ void config_print(const struct config *c, FILE *out)
 	put_key(out, "", "health", c->health);
 	put_key(out, "", "metrics", c->metrics);
 	if (!c->nsites) {
+		if (c->netlify)
+			fprintf(out, "netlify: true\n");
 		print_site_settings(c, out, "");
+		print_rules(c->rules, c->nrules, out, "");
 		return;
 	}
 	fprintf(out, "sites:\n");
@@ -1039,42 +1086,6 @@ void config_print(const struct config *c, FILE *out)
 		if (s->netlify)
 			fprintf(out, "    netlify: true\n");
 		print_site_settings(&s->cfg, out, "    ");
-		if (s->nrules)
-			fprintf(out, "    rules:\n");
-		for (unsigned j = 0; j < s->nrules; j++) {
-			const struct config_rule *r = &s->rules[j];
-			fprintf(out, "      - match: ");
-			put_str(out, r->match);
-			fputc('\n', out);
-			put_key(out, "        ", "redirect", r->redirect);
-			if (r->redirect)
-				fprintf(out, "        status: \"%d\"\n", r->status);
-			put_key(out, "        ", "rewrite", r->rewrite);
-			put_key(out, "        ", "auth-file", r->auth_file);
-			put_key(out, "        ", "cors", r->cors);
-			if (r->list >= 0)
-				fprintf(out, "        list: %s\n", r->list ? "true" : "false");
-			static const char *const ops[] = { "set", "add", "remove" };
-			if (r->nheaders)
-				fprintf(out, "        headers:\n");
-			for (int op = 0; op < 3; op++) {
-				bool any = false;
-				for (unsigned k = 0; k < r->nheaders; k++) {
-					const struct config_rule_header *h = &r->headers[k];
-					if ((int)h->op != op)
-						continue;
-					if (!any)
-						fprintf(out, "          %s:\n", ops[op]);
-					any = true;
-					fprintf(out, "            %s", op == CONFIG_HOP_REMOVE ? "- " : "");
-					put_str(out, h->name);
-					if (op != CONFIG_HOP_REMOVE) {
-						fprintf(out, ": ");
-						put_str(out, h->value);
-					}
-					fputc('\n', out);
-				}
-			}
-		}
+		print_rules(s->rules, s->nrules, out, "    ");
 	}
 }

@@ -91,6 +91,11 @@ struct config {
 	unsigned nlistens;
 	struct config_site *sites; /* from the config file's sites:, or NULL */
 	unsigned nsites;
+	/* rules: and netlify: at the top level of a file without sites:,
+	 * for the one folder served (a site keeps its own in config_site). */
+	struct config_rule *rules;
+	unsigned nrules;
+	bool netlify;
 	struct config_mem *mem;    /* everything config.c allocated, freed together */
 };
 

@@ -194,6 +194,8 @@ int config_file_load(struct parser *p, const char *file, void **out)
 			p->file_sites = (unsigned)v->n;
 			continue;
 		}
+		if (strcmp(k->str, "rules") == 0 || strcmp(k->str, "netlify") == 0)
+			continue; /* the folder's own, read by config_file_sites */
 		if ((rc = apply_key(p, file, k, v)) != 0)
 			goto fail_loaded;
 	}
@@ -431,6 +433,23 @@ static int site_rule(struct parser *p, const char *file, struct config_rule *r, 
 	return 0;
 }
 
+static int rule_list(struct parser *p, const char *file, const node *x, struct config_rule **out,
+		     unsigned *n)
+{
+	int rc;
+	if (x->kind != YAML_DOC_SEQ || x->n > CONFIG_RULES_MAX)
+		return bad(p, file, x, "'rules' takes a list of at most %d rules", CONFIG_RULES_MAX);
+	struct config_rule *rules = config_alloc(p, (x->n ? x->n : 1) * sizeof *rules);
+	if (!rules)
+		return config_fail(p, CONFIG_ERR_START, "out of memory");
+	for (size_t j = 0; j < x->n; j++)
+		if ((rc = site_rule(p, file, &rules[j], &x->vals[j])) != 0)
+			return rc;
+	*out = rules;
+	*n = (unsigned)x->n;
+	return 0;
+}
+
 /* Keys a site may set besides its own (hosts, default, root, netlify,
  * rules): what serving a file depends on. The rest is the server's. */
 static bool site_option(const char *key)
@@ -455,6 +474,9 @@ static int one_site(struct parser *top, const char *file, struct config_site *si
 	site->cfg = *top->top;
 	site->cfg.sites = NULL;
 	site->cfg.nsites = 0;
+	site->cfg.rules = NULL;
+	site->cfg.nrules = 0;
+	site->cfg.netlify = false;
 	site->cfg.mem = NULL;
 	site->cfg.root = NULL;
 	site->line = v->line;
@@ -483,16 +505,8 @@ static int one_site(struct parser *top, const char *file, struct config_site *si
 			if (parse_bool(&p, file, key, x, &site->netlify))
 				return CONFIG_ERR_FILE;
 		} else if (strcmp(key, "rules") == 0) {
-			if (x->kind != YAML_DOC_SEQ || x->n > CONFIG_RULES_MAX)
-				return bad(&p, file, x, "'rules' takes a list of at most %d rules",
-					   CONFIG_RULES_MAX);
-			site->rules = config_alloc(&p, (x->n ? x->n : 1) * sizeof *site->rules);
-			if (!site->rules)
-				return config_fail(&p, CONFIG_ERR_START, "out of memory");
-			for (size_t j = 0; j < x->n; j++)
-				if ((rc = site_rule(&p, file, &site->rules[j], &x->vals[j])) != 0)
-					return rc;
-			site->nrules = (unsigned)x->n;
+			if ((rc = rule_list(&p, file, x, &site->rules, &site->nrules)) != 0)
+				return rc;
 		} else if (site_option(key)) {
 			int has_arg, opt = config_option(key, &has_arg);
 			if (opt > 0 && opt < CONFIG_OPT_MAX && top->cli[opt])
@@ -564,6 +578,25 @@ int config_file_sites(struct parser *p, void *doc)
 	for (size_t i = 0; i < root->n; i++)
 		if (strcmp(root->keys[i].str, "sites") == 0)
 			list = &root->vals[i];
+	/* rules: and netlify: at the top level are the one folder's: with
+	 * sites, each site has its own. */
+	for (size_t i = 0; i < root->n; i++) {
+		const node *k = &root->keys[i], *v = &root->vals[i];
+		bool is_rules = strcmp(k->str, "rules") == 0;
+		if (!is_rules && strcmp(k->str, "netlify") != 0)
+			continue;
+		if (list)
+			return bad(p, file, k,
+				   "'%s' at the top level is for a file without sites:; with "
+				   "sites, each site has its own",
+				   k->str);
+		if (is_rules)
+			rc = rule_list(p, file, v, &p->top->rules, &p->top->nrules);
+		else
+			rc = parse_bool(p, file, k->str, v, &p->top->netlify) ? CONFIG_ERR_FILE : 0;
+		if (rc)
+			return rc;
+	}
 	if (!list)
 		return 0;
 	struct config_site *sites = config_alloc(p, list->n * sizeof *sites);

@@ -286,8 +286,10 @@ static void build_sandbox(struct sandbox *sb, const struct config *cfg,
 		sandbox_allow(sb, sc->tls_cert, SANDBOX_READ_DIR_OF);
 		sandbox_allow(sb, sc->tls_key, SANDBOX_READ_DIR_OF);
 		const struct config_site *cs = cfg->nsites ? &cfg->sites[i] : NULL;
-		for (unsigned j = 0; cs && j < cs->nrules; j++)
-			sandbox_allow(sb, cs->rules[j].auth_file, SANDBOX_READ_DIR_OF);
+		const struct config_rule *rules = cs ? cs->rules : cfg->rules;
+		unsigned nrules = cs ? cs->nrules : cfg->nrules;
+		for (unsigned j = 0; j < nrules; j++)
+			sandbox_allow(sb, rules[j].auth_file, SANDBOX_READ_DIR_OF);
 	}
 	sandbox_allow(sb, cfg->config_file, SANDBOX_READ_DIR_OF);
 	sandbox_allow(sb, cfg->acme_challenge, SANDBOX_READ);

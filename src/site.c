@@ -93,20 +93,20 @@ static int load_netlify(struct site *st, char *err, size_t cap)
 }
 
 /* -2: the message in err already names the rule's place in file. */
-static int build_rules(struct site *st, const struct config_site *cs, const char *file,
-		       char *err, size_t cap)
+static int build_rules(struct site *st, const struct config_rule *rules, unsigned nrules,
+		       const char *file, char *err, size_t cap)
 {
-	if (!cs || (!cs->nrules && !cs->netlify))
+	if (!nrules && !st->netlify)
 		return 0;
 	st->rules = rules_new();
-	st->paths = calloc(cs->nrules ? cs->nrules : 1, sizeof *st->paths);
+	st->paths = calloc(nrules ? nrules : 1, sizeof *st->paths);
 	if (!st->rules || !st->paths) {
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
-	st->npaths = cs->nrules;
-	for (unsigned i = 0; i < cs->nrules; i++) {
-		const struct config_rule *r = &cs->rules[i];
+	st->npaths = nrules;
+	for (unsigned i = 0; i < nrules; i++) {
+		const struct config_rule *r = &rules[i];
 		int rc = 0;
 		if (r->redirect)
 			rc = rules_add_route(st->rules, r->match, r->redirect, r->status, true, err,
@@ -145,7 +145,7 @@ static int build_rules(struct site *st, const struct config_site *cs, const char
 			return -2;
 		}
 	}
-	if (cs->netlify && load_netlify(st, err, cap) < 0)
+	if (st->netlify && load_netlify(st, err, cap) < 0)
 		return -1;
 	return 0;
 }
@@ -163,7 +163,8 @@ static int build_site(struct site_set *set, unsigned i, const struct config *cfg
 	}
 	st->root.real = cfg->root;
 	st->root.no_symlinks = cfg->no_symlinks;
-	st->netlify = cs && cs->netlify;
+	/* Without sites, the folder's rules are the file's top-level ones. */
+	st->netlify = cs ? cs->netlify : cfg->netlify;
 	/* Entries of different sites, and of sets before a reload, never
 	 * share a cache key: a normalised path never starts with '/'. */
 	if (cs || set->gen)
@@ -184,8 +185,8 @@ static int build_site(struct site_set *set, unsigned i, const struct config *cfg
 		if (!st->tls)
 			return -1;
 	}
-	return build_rules(st, cs, set->cfg.config_file ? set->cfg.config_file : "config", err,
-			   cap);
+	return build_rules(st, cs ? cs->rules : cfg->rules, cs ? cs->nrules : cfg->nrules,
+			   set->cfg.config_file ? set->cfg.config_file : "config", err, cap);
 }
 
 static int build_hosts(struct site_set *set)

@@ -461,3 +461,81 @@ def test_netlify_files_reloaded_while_running():
         assert r.status == 302 and r.header("location") == "/target.html", r.raw_head
         assert get(s, "/ok").status == 404
         assert get(s, "/forced.html").status == 301
+
+
+
+def top_level_conf():
+    """A config file without sites: whose rules and netlify: are the
+    folder's."""
+    return cl.config(f"""root: {cl.q(netlify_site())}
+netlify: true
+rules:
+  - match: /old/**
+    redirect: /target.html?from=$1
+    status: 308
+  - match: "*.html"
+    headers:
+      set: {{ X-Top: "on" }}
+      remove: [Accept-Ranges]
+  - match: /assets/**
+    auth-file: {cl.q(htpasswd())}
+""")
+
+
+def test_top_level_rules_serve_a_folder_without_sites():
+    """rules: and netlify: at the top level of a file without sites: are
+    the one folder's; beside sites: they are refused with their place, and
+    --check-config prints them back as a file it accepts."""
+    cl.need_config()
+    conf = top_level_conf()
+    p = cl.check_config(conf)
+    assert p.returncode == 0, p.stderr
+    strip = lambda t: [l for l in t.splitlines() if not l.startswith("#")]  # noqa: E731
+    again = cl.config("\n".join(strip(p.stdout)) + "\n", name="printed.yaml")
+    q = cl.check_config(again)
+    assert q.returncode == 0, q.stderr
+    assert strip(q.stdout) == strip(p.stdout), (p.stdout, q.stdout)
+    assert "rules:\n  - match: \"/old/**\"" in p.stdout and "netlify: true" in p.stdout, p.stdout
+    with cl.ConfServer(conf) as s:
+        # curl: the config rule's redirect, the capture and the status.
+        r = lib.curl("-si", f"http://127.0.0.1:{s.port}/old/a/b")
+        head = r.stdout.split(b"\r\n\r\n")[0].decode()
+        assert head.startswith("HTTP/1.1 308"), head
+        assert "\r\nLocation: /target.html?from=a/b\r\n" in head + "\r\n", head
+        r = lib.curl("-s", "-L", f"http://127.0.0.1:{s.port}/old/x")
+        assert r.stdout == b"<p>target</p>\n", r.stdout
+        # Header rules of the config file, then those of _headers, apply.
+        st = get(s, "/exists.html", host="any.test")
+        assert st.status == 200 and st.header("x-top") == "on", st.raw_head
+        assert st.header("accept-ranges") is None, st.raw_head
+        assert st.header("x-page") == "exists" and st.header("x-global") == "all", st.raw_head
+        assert get(s, "/assets/app.js", host="any.test").header("x-top") is None
+        # The folder's _redirects: splats and the single-page-app rewrite.
+        st = get(s, "/blog/2024/hello", host="any.test")
+        assert st.status == 301 and st.header("location") == "/news/2024/hello", st.raw_head
+        st = get(s, "/app/users/42", host="any.test")
+        assert st.status == 200 and st.body == NL_INDEX, st.raw_head
+        # Per-path users.
+        assert get(s, "/assets/app.js", host="any.test").status == 401
+        st = get(s, "/assets/app.js", host="any.test",
+                 headers={"Authorization": fl.basic(USER, PASSWORD)})
+        assert st.status == 200 and st.body == b"js\n", st.raw_head
+        for target in ("/_redirects", "/_headers"):
+            assert get(s, target, host="any.test").status == 404
+    bad = cl.config(f"sites:\n  - hosts: a.test\n    root: {cl.q(lib.make_site({}))}\n"
+                    "netlify: true\n", name="bad.yaml")
+    p = cl.check_config(bad)
+    assert p.returncode == 1 and "bad.yaml:4:1: 'netlify' at the top level" in p.stderr, p.stderr
+
+
+def test_top_level_rules_over_http2():
+    h.need_h2()
+    cl.need_config()
+    with cl.ConfServer(top_level_conf()) as s:
+        with h.Client(s.port, authority="any.test") as c:
+            assert c.get("/assets/app.js").status == 401
+            st = c.get("/old/z")
+            assert st.status == 308 and st.header("location") == "/target.html?from=z", st
+            st = c.get("/exists.html")
+            assert st.header("x-top") == "on" and st.header("accept-ranges") is None, st
+            assert st.header("x-page") == "exists", st

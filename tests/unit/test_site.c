@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "rules.h"
 #include "site.h"
 #include "unit.h"
 #include "unit_tmp.h"
@@ -136,6 +137,56 @@ static void test_single_site_answers_all(void)
 	site_set_unref(set);
 }
 
+/* rules: and netlify: at the top level of a file without sites: are the
+ * one folder's, built into its only site. */
+static void test_top_level_rules(void)
+{
+	char text[1024];
+	struct config c;
+	char err[512];
+	snprintf(text, sizeof text,
+		 "root: %s/a\nlist: true\nrules:\n  - match: /old/**\n    redirect: /new/$1\n"
+		 "    status: 308\n  - match: /priv/*\n    list: false\n",
+		 tmpdir);
+	int rc = parse_file(text, &c, err, sizeof err, NULL, NULL);
+	CHECK(rc == 0, "parse: %s", err);
+	if (rc)
+		return;
+	CHECK(c.nsites == 0 && c.nrules == 2 && !c.netlify, "%u sites, %u rules", c.nsites,
+	      c.nrules);
+	struct site_set *set;
+	rc = site_set_build(&set, &c, 0, err, sizeof err);
+	CHECK(rc == 0, "build: %s", err);
+	if (rc)
+		return;
+	const struct site *st = site_find(set, SLICE_LIT("any.test"));
+	CHECK(set->n == 1 && st == &set->sites[0] && st->rules && st->npaths == 2,
+	      "one site with the rules");
+	if (st && st->rules) {
+		char to[64];
+		struct rules_route rt;
+		int got = rules_route(st->rules, SLICE_LIT("/old/a/b"), false, SLICE_LIT(""), false,
+				      to, sizeof to, &rt);
+		CHECK(got == 1 && rt.status == 308 && strcmp(to, "/new/a/b") == 0, "route %d %d %s",
+		      got, rt.status, got == 1 ? to : "");
+		int tags[4];
+		CHECK(rules_tags(st->rules, SLICE_LIT("/priv/x"), false, tags, 4) == 1 &&
+			      tags[0] == 1 && st->paths[1].list == 0,
+		      "the listing rule");
+	}
+	site_set_unref(set);
+	/* Without rules or netlify:, the folder has no rule set at all. */
+	snprintf(text, sizeof text, "root: %s/a\n", tmpdir);
+	rc = parse_file(text, &c, err, sizeof err, NULL, NULL);
+	CHECK(rc == 0, "parse: %s", err);
+	if (rc)
+		return;
+	rc = site_set_build(&set, &c, 0, err, sizeof err);
+	CHECK(rc == 0 && !set->sites[0].rules, "no rules: %s", err);
+	if (rc == 0)
+		site_set_unref(set);
+}
+
 struct err_case {
 	const char *text; /* %s: tmpdir */
 	const char *want; /* in the message, after "tern.yaml:" */
@@ -175,6 +226,13 @@ static const struct err_case errors[] = {
 	  "headers:\n          set: {\"Bad Name\": v}\n",
 	  "invalid header name 'Bad Name'" },
 	{ "sites:\n  - hosts: a.test\n    root: %s/a\n    rules:\n      - match: /x\n", "the rule does nothing" },
+	{ "rules:\n  - match: /x\nsites:\n  - hosts: a.test\n    root: %s/a\n",
+	  "tern.yaml:1:1: 'rules' at the top level is for a file without sites:" },
+	{ "netlify: true\nsites:\n  - hosts: a.test\n    root: %s/a\n",
+	  "tern.yaml:1:1: 'netlify' at the top level is for a file without sites:" },
+	{ "root: %s/a\nnetlify: no\n", "tern.yaml:2:10: 'netlify' takes true or false" },
+	{ "root: %s/a\nrules: {}\n", "tern.yaml:2:8: 'rules' takes a list of at most" },
+	{ "root: %s/a\nrules:\n  - match: /x\n", "tern.yaml:3:5: the rule does nothing" },
 };
 
 static void test_errors(void)
@@ -261,6 +319,7 @@ int main(void)
 		test_no_default_is_421();
 		test_errors();
 		test_command_line_wins();
+		test_top_level_rules();
 	} else {
 		struct config c;
 		char err[256];
